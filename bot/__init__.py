@@ -1,0 +1,3 @@
+"""Deploybot: Slack ChatOps for Pulumi Deployments."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+"""Deploybot's exception tree. Callers catch these, never aiohttp's or redis' own exceptions.
+
+    DeploybotError
+    ├── ConfigError                  settings missing or malformed (start-up stops with one line)
+    └── PulumiError                  anything the Pulumi Deployments API client reports
+        ├── PulumiHTTPError          the service answered with an error status (.status, .code, .message)
+        │   ├── BadRequest           400 (and other 4xx without a class of their own); carries the server's message
+        │   ├── Unauthorized         401 — token missing, invalid or expired
+        │   ├── Forbidden            403 — e.g. a non-admin pausing an organization
+        │   ├── NotFound             404 — .resource says what was missing: "stack", "deployment", "settings", …
+        │   ├── Conflict             409
+        │   ├── RateLimited          429 after retries ran out (.retry_after in seconds, when the server said)
+        │   └── ServerError          5xx after retries ran out
+        └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
+
+``Unavailable`` carries ``sent``: False when the request never left (safe to retry anything), True or None when it
+may have reached the server (a create-deployment must then not be repeated).
+"""
+
+from __future__ import annotations
+
+
+class DeploybotError(Exception):
+    """Base of every error Deploybot raises on purpose."""
+
+
+class ConfigError(DeploybotError):
+    """A setting is missing or malformed."""
+
+
+class PulumiError(DeploybotError):
+    """The Pulumi Deployments API could not do what was asked."""
+
+
+class PulumiHTTPError(PulumiError):
+    """The service answered with an error status."""
+
+    def __init__(
+        self, status: int, message: str, *, code: int | None = None, method: str = "", path: str = ""
+    ) -> None:
+        self.status = status
+        self.code = code if code is not None else status
+        self.message = message
+        self.method = method
+        self.path = path
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadRequest(PulumiHTTPError):
+    """400 or another 4xx without a class of its own."""
+
+
+class Unauthorized(PulumiHTTPError):
+    """401: the Pulumi access token is missing, invalid or expired."""
+
+
+class Forbidden(PulumiHTTPError):
+    """403: the token's user may not do this."""
+
+
+class NotFound(PulumiHTTPError):
+    """404. ``resource`` names what was missing ("stack", "deployment", "settings", "organization", …)."""
+
+    def __init__(
+        self, status: int, message: str, *, resource: str = "resource", method: str = "", path: str = ""
+    ) -> None:
+        super().__init__(status, message, method=method, path=path)
+        self.resource = resource
+
+
+class Conflict(PulumiHTTPError):
+    """409."""
+
+
+class RateLimited(PulumiHTTPError):
+    """429 after the client's retries ran out."""
+
+    def __init__(
+        self, status: int, message: str, *, retry_after: float | None = None, method: str = "", path: str = ""
+    ) -> None:
+        super().__init__(status, message, method=method, path=path)
+        self.retry_after = retry_after
+
+
+class ServerError(PulumiHTTPError):
+    """5xx after the client's retries ran out."""
+
+
+class Unavailable(PulumiError):
+    """No answer from the service: connection refused or reset, name resolution, or timeout."""
+
+    def __init__(self, message: str, *, sent: bool | None = None) -> None:
+        super().__init__(message)
+        self.sent = sent
