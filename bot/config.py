@@ -1,39 +1,86 @@
-"""Settings: built once from the environment (and mounted secret files) and passed down. Nothing else reads os.environ."""
+"""Settings: built once from the environment (and mounted secret files) and passed down.
+
+Nothing else in Deploybot reads ``os.environ``. Field names are the variable names (case-insensitive).
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Mode = Literal["serve", "socket"]
+
+# What each way of running the bot cannot start without.
+_REQUIRED: dict[Mode, tuple[str, ...]] = {
+    "serve": ("slack_bot_token", "slack_signing_secret", "pulumi_access_token"),
+    "socket": ("slack_bot_token", "slack_app_token", "pulumi_access_token"),
+}
 
 
 class Settings(BaseSettings):
-    """Every knob Deploybot has. Field names are the environment variable names, case-insensitively."""
+    """Every knob Deploybot has; the README's configuration table lists the same names."""
 
-    model_config = SettingsConfigDict(
-        env_file=None,
-        # Kubernetes/Docker mount secrets as files named after the variable.
-        secrets_dir=None,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False)
 
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
     pulumi_access_token: SecretStr | None = None
     pulumi_backend_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.pulumi.com"))
     pulumi_org: str | None = None
-    redis_url: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
 
+    def require(self, mode: Mode) -> None:
+        """Stop with one line naming the first variable ``mode`` needs and does not have."""
+        for name in _REQUIRED[mode]:
+            if getattr(self, name) is None:
+                raise ConfigError(f"{name.upper()} is not set (deploybot {mode} needs it)")
 
-def load_settings(**overrides: object) -> Settings:
-    """Build Settings from the environment; a malformed value becomes one ConfigError line naming the variable."""
+    @property
+    def slack_base_url(self) -> str:
+        """slack_sdk's ``base_url``: it appends the method name, so the URL must end with a slash."""
+        url = str(self.slack_api_url)
+        return url if url.endswith("/") else url + "/"
+
+
+class _ExplicitSettings(Settings):
+    """Settings from an explicit mapping only: tests and the demo must not inherit the caller's variables."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from ``environ``, or else from the process environment plus secret files.
+
+    Secret files (Docker/Kubernetes style, one per variable, e.g. ``/run/secrets/slack_bot_token``) are read
+    from ``DEPLOYBOT_SECRETS_DIR`` (default ``/run/secrets``) when that directory exists. A missing or
+    malformed value becomes one ConfigError line naming the variable.
+    """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings accepts field overrides by name
+        if environ is not None:
+            fields = Settings.model_fields
+            return _ExplicitSettings.model_validate({k.lower(): v for k, v in environ.items() if k.lower() in fields})
+        secrets = Path(os.environ.get("DEPLOYBOT_SECRETS_DIR", "/run/secrets"))
+        return Settings(_secrets_dir=secrets if secrets.is_dir() else None)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]).upper() or "settings"

@@ -35,9 +35,7 @@ class PulumiError(DeploybotError):
 class PulumiHTTPError(PulumiError):
     """The service answered with an error status."""
 
-    def __init__(
-        self, status: int, message: str, *, code: int | None = None, method: str = "", path: str = ""
-    ) -> None:
+    def __init__(self, status: int, message: str, *, code: int | None = None, method: str = "", path: str = "") -> None:
         self.status = status
         self.code = code if code is not None else status
         self.message = message

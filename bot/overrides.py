@@ -64,9 +64,7 @@ def parse_json_object(text: str) -> dict[str, JSONValue]:
         raise OverrideError("--json must be a JSON object, like '{\"operationContext\": {…}}'")
     unknown = sorted(key for key in value if key not in SETTINGS_ROOTS)
     if unknown:
-        raise OverrideError(
-            f"--json has unknown fields {', '.join(unknown)}; use: {', '.join(SETTINGS_ROOTS)}"
-        )
+        raise OverrideError(f"--json has unknown fields {', '.join(unknown)}; use: {', '.join(SETTINGS_ROOTS)}")
     return value
 
 

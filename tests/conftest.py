@@ -41,9 +41,9 @@ def redis_url() -> Iterator[str]:
         return
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="deploybot-redis-") as workdir:
+        argv = [_redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir]
         proc = subprocess.Popen(
-            [_redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-            + ["--dir", workdir],
+            [*argv, "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

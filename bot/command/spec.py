@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FlagKind = Literal[
-    "bool", "value", "optional"
-]  # "optional": the value may be left out (``--org`` or ``--org acme``)
+FlagKind = Literal["bool", "value", "optional"]  # "optional": the value may be left out (``--org`` or ``--org acme``)
 
 _DEPLOY_FLAGS: dict[str, FlagKind] = {
     "--branch": "value",
@@ -157,9 +155,7 @@ SPECS: dict[str, Spec] = {
         ),
     )
 }
-SPECS["settings"] = Spec(
-    "settings", "settings show|set|clear STACK …", "show or change a stack's deployment settings"
-)
+SPECS["settings"] = Spec("settings", "settings show|set|clear STACK …", "show or change a stack's deployment settings")
 
 GENERAL_USAGE = "/deploy COMMAND [ARGS] — /deploy help lists the commands"
 
