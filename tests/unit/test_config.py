@@ -1,0 +1,55 @@
+"""Settings: explicit environments, one-line errors naming the variable, and secrets that never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+
+def test_values_come_from_the_given_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_ORG", "from-the-process")
+    settings = load_settings({"PULUMI_ORG": "acme", "port": "8080", "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert settings.pulumi_org == "acme"
+    assert settings.port == 8080
+    assert settings.slack_base_url == "http://127.0.0.1:9/api/"
+    assert load_settings({}).pulumi_org is None
+    assert load_settings().pulumi_org == "from-the-process"
+
+
+def test_a_malformed_value_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match=r"^PORT: "):
+        load_settings({"PORT": "eighty"})
+    with pytest.raises(ConfigError, match=r"^PULUMI_BACKEND_URL: "):
+        load_settings({"PULUMI_BACKEND_URL": "not a url"})
+    with pytest.raises(ConfigError, match=r"^LOG_LEVEL: "):
+        load_settings({"LOG_LEVEL": "LOUD"})
+
+
+@pytest.mark.parametrize(
+    ("mode", "missing"),
+    [("serve", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN")],
+)
+def test_each_mode_names_the_first_variable_it_lacks(mode: str, missing: str) -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "PULUMI_ACCESS_TOKEN": "pul-1"})
+    with pytest.raises(ConfigError, match=f"^{missing} is not set"):
+        settings.require(mode)  # type: ignore[arg-type]  # parametrized with the two valid modes
+
+
+def test_secrets_never_print() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-very-secret", "PULUMI_ACCESS_TOKEN": "pul-very-secret"})
+    assert "very-secret" not in repr(settings)
+    assert "very-secret" not in str(settings.model_dump())
+
+
+def test_secret_files_are_read_from_the_secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = tmp_path
+    (directory / "slack_bot_token").write_text("xoxb-from-file")
+    monkeypatch.setenv("DEPLOYBOT_SECRETS_DIR", str(directory))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    settings = load_settings()
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-from-file"
