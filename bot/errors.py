@@ -93,3 +93,7 @@ class Unavailable(PulumiError):
     def __init__(self, message: str, *, sent: bool | None = None) -> None:
         super().__init__(message)
         self.sent = sent
+
+
+class StoreUnavailable(DeploybotError):
+    """Redis, the state store, did not answer; the caller should say "try again" and lose nothing."""

@@ -1,0 +1,19 @@
+"""Every Block Kit ``action_id``, ``block_id`` and view ``callback_id`` the bot uses, namespaced by feature."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Buttons on a deployment's channel message.
+DEPLOYMENT_CANCEL: Final = "deployment.cancel"
+DEPLOYMENT_LOGS: Final = "deployment.logs"
+DEPLOYMENT_STATUS: Final = "deployment.status"
+
+# Ephemeral confirmations asked by commands (/deploy cancel, /deploy settings clear).
+CONFIRM_YES: Final = "confirm.yes"
+CONFIRM_NO: Final = "confirm.no"
+
+# Paging of ephemeral answers, updated in place through the click's response_url.
+LIST_PREVIOUS: Final = "list.previous"
+LIST_NEXT: Final = "list.next"
+LOGS_MORE: Final = "logs.more"

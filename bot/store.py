@@ -1,0 +1,140 @@
+"""Deploybot's state in Redis. The only module that builds Redis keys and sets TTLs.
+
+Keys (all under ``deploybot:``):
+    seen:{kind}:{id}          string  a delivery already handled (trigger_id, event_id); expires after a day
+    deployment:{id}           string  DeploymentRecord JSON: who asked in Slack, where it was announced
+    view:{id}                 string  ViewState JSON: what an ephemeral answer shows, for its paging buttons
+    confirm:{id}              string  Confirmation JSON: an action waiting for the asker's "Confirm"
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel, ConfigDict, Field
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StoreUnavailable
+
+PREFIX = "deploybot:"
+SEEN_TTL = 24 * 3600  # Slack retries within minutes; a day covers any resend
+DEPLOYMENT_TTL = 30 * 24 * 3600  # buttons on old messages still find who asked
+VIEW_TTL = 30 * 60  # a response_url works for 30 minutes; paging is useless after that
+CONFIRM_TTL = 15 * 60
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def new_id() -> str:
+    """A short random id for views and confirmations (URL- and button-value-safe)."""
+    return secrets.token_urlsafe(12)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class DeploymentRecord(Record):
+    """What Pulumi does not know about a deployment the bot created: the Slack side of it."""
+
+    deployment_id: str
+    stack: str  # org/project/stack
+    operation: str
+    version: int
+    requested_by: str  # Slack user id
+    channel: str
+    message_ts: str | None = None  # the channel message announcing it (the watcher's parent)
+    message: str | None = None  # --message
+    console_url: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class ViewState(Record):
+    """An ephemeral answer's query, so its paging buttons carry only this id."""
+
+    kind: Literal["list", "logs"]
+    user: str
+    params: dict[str, Any]
+
+
+class Confirmation(Record):
+    """A state-changing action asked for with a command, waiting for the asker to confirm."""
+
+    action: Literal["cancel", "settings-clear"]
+    user: str
+    channel: str
+    stack: str
+    deployment_id: str | None = None
+
+
+class Store:
+    """Typed access to Deploybot's Redis keys. Redis failures surface as StoreUnavailable."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        return PREFIX + ":".join(parts)
+
+    async def _call(self, operation: Awaitable[T]) -> T:
+        try:
+            return await operation
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
+
+    async def first_delivery(self, kind: str, delivery_id: str) -> bool:
+        """True the first time ``delivery_id`` is seen (across every replica), False for a resend."""
+        created = await self._call(self.redis.set(self.key("seen", kind, delivery_id), b"1", nx=True, ex=SEEN_TTL))
+        return bool(created)
+
+    async def _put(self, key: str, record: Record, ttl: int) -> None:
+        await self._call(self.redis.set(key, record.model_dump_json(), ex=ttl))
+
+    async def _get(self, key: str, model: type[M]) -> M | None:
+        raw = await self._call(self.redis.get(key))
+        return None if raw is None else model.model_validate_json(raw)
+
+    async def save_deployment(self, record: DeploymentRecord) -> None:
+        await self._put(self.key("deployment", record.deployment_id), record, DEPLOYMENT_TTL)
+
+    async def deployment(self, deployment_id: str) -> DeploymentRecord | None:
+        return await self._get(self.key("deployment", deployment_id), DeploymentRecord)
+
+    async def save_view(self, view: ViewState) -> str:
+        view_id = new_id()
+        await self._put(self.key("view", view_id), view, VIEW_TTL)
+        return view_id
+
+    async def view(self, view_id: str) -> ViewState | None:
+        return await self._get(self.key("view", view_id), ViewState)
+
+    async def save_confirmation(self, confirmation: Confirmation) -> str:
+        confirm_id = new_id()
+        await self._put(self.key("confirm", confirm_id), confirmation, CONFIRM_TTL)
+        return confirm_id
+
+    async def take_confirmation(self, confirm_id: str) -> Confirmation | None:
+        """Remove and return a confirmation: of two concurrent clicks, exactly one gets it."""
+        raw = await self._call(self.redis.getdel(self.key("confirm", confirm_id)))
+        return None if raw is None else Confirmation.model_validate_json(raw)
+
+    async def ping(self) -> bool:
+        return bool(await self._call(self.redis.ping()))
+
+
+@asynccontextmanager
+async def open_store(url: str) -> AsyncIterator[Store]:
+    """A Store on a fresh connection pool, closed on exit."""
+    client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+    try:
+        yield Store(client)
+    finally:
+        await client.aclose()
