@@ -8,9 +8,11 @@
         │   ├── Unauthorized         401 — token missing, invalid or expired
         │   ├── Forbidden            403 — e.g. a non-admin pausing an organization
         │   ├── NotFound             404 — .resource says what was missing: "stack", "deployment", "settings", …
+        │   │   └── AlreadyFinished  cancel answered 400/404/409: the deployment already finished or is gone
         │   ├── Conflict             409
         │   ├── RateLimited          429 after retries ran out (.retry_after in seconds, when the server said)
         │   └── ServerError          5xx after retries ran out
+        ├── BadResponse              a 2xx answer whose body is not what the API documents
         └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
 
 ``Unavailable`` carries ``sent``: False when the request never left (safe to retry anything), True or None when it
@@ -69,6 +71,10 @@ class NotFound(PulumiHTTPError):
         self.resource = resource
 
 
+class AlreadyFinished(NotFound):
+    """Cancel was refused (400, 404 or 409 — services differ): the deployment already finished or is gone."""
+
+
 class Conflict(PulumiHTTPError):
     """409."""
 
@@ -85,6 +91,10 @@ class RateLimited(PulumiHTTPError):
 
 class ServerError(PulumiHTTPError):
     """5xx after the client's retries ran out."""
+
+
+class BadResponse(PulumiError):
+    """The service answered 2xx with a body we cannot read (not JSON, or not the documented shape)."""
 
 
 class Unavailable(PulumiError):
