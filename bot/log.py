@@ -1,0 +1,65 @@
+"""Structured logging: one JSON object per line, secrets scrubbed, and the chatty Slack libraries kept quiet.
+
+Bolt and slack_sdk log raw request and response bodies at DEBUG — which would include ``--secret-env`` values — so
+their loggers stay at INFO or above whatever ``LOG_LEVEL`` says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+# Loggers that print request/response bodies at DEBUG.
+BODY_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp.client", "urllib3")
+
+# Shapes of credentials that must never reach a log line, whichever code path tried to write them.
+_SECRET_SHAPES = re.compile(
+    r"xox[abposr]-[0-9A-Za-z-]{6,}"  # Slack tokens
+    r"|xapp-[0-9A-Za-z-]{6,}"  # Slack app-level tokens
+    r"|pul-[0-9a-f]{20,}"  # Pulumi access tokens
+    r"|(?i:authorization[\"']?\s*[:=]\s*[\"']?(?:token|bearer)\s+)[^\s\"',}]+"
+)
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+def scrub(text: str) -> str:
+    return _SECRET_SHAPES.sub(lambda m: m.group(0)[:4] + "…[redacted]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"ts", "level", "logger", "msg", …extra}``; anything passed in ``extra=`` becomes a field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return scrub(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+def configure_logging(level: str) -> None:
+    """Send every log line as JSON to stderr at ``level``; called once by the CLI, never at import time."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    quiet_body_loggers()
+
+
+def quiet_body_loggers() -> None:
+    for name in BODY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -1,0 +1,62 @@
+"""The bot's HTTP surface: ``POST /slack/events`` into Bolt, and ``GET /healthz``.
+
+Bolt's aiohttp adapter is used as is, except for one correction: Bolt's body parser takes any form body containing
+the text "payload" for an interactivity payload, so ``/deploy settings set web/dev payload=x`` would arrive empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger before parsing it
+
+HealthCheck = Callable[[], Awaitable[dict[str, object]]]
+
+
+class SlackRequest(AsyncBoltRequest):
+    """A Bolt request whose form body is parsed correctly even when a field's text contains "payload"."""
+
+    def __init__(self, *, body: str, query: str, headers: dict[str, str]) -> None:
+        super().__init__(body=body, query=query, headers=headers)  # type: ignore[arg-type]  # Bolt accepts a flat dict
+        if self.mode == "http" and not self.body and body and not body.lstrip().startswith("{"):
+            fields = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" not in fields:  # a real interactivity payload parsed fine above
+                self.body = fields
+                self.context = build_async_context(AsyncBoltContext({}), self.body)
+
+    def to_copyable(self) -> AsyncBoltRequest:
+        # Bolt re-parses the raw body when it copies a request; keep our parsed body instead.
+        copy = super().to_copyable()
+        copy.body = self.body
+        return copy
+
+
+async def to_slack_request(request: web.Request) -> SlackRequest:
+    return SlackRequest(body=await request.text(), query=request.query_string, headers=dict(request.headers))
+
+
+def build_web_app(bolt: AsyncApp, health: HealthCheck) -> web.Application:
+    """Routes for Slack and for health checks; ``health`` returns a JSON body whose ``ok`` decides 200 or 503."""
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "request too large"}, status=413)
+        bolt_response = await bolt.async_dispatch(await to_slack_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        report = await health()
+        return web.json_response(report, status=200 if report.get("ok") else 503)
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    return app
