@@ -9,6 +9,13 @@ from dataclasses import dataclass
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
+def check_org(org: str) -> str:
+    """``org`` if it is a valid organization name (so it is URL-safe too); else a ValueError saying why."""
+    if not _NAME.match(org) or org in {".", ".."}:
+        raise ValueError(f"invalid organization name {org!r}: use letters, digits, '-', '_' or '.'")
+    return org
+
+
 @dataclass(frozen=True, slots=True)
 class StackRef:
     org: str
