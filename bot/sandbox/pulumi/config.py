@@ -1,0 +1,33 @@
+"""The emulator's start-up configuration (one frozen dataclass, built by the CLI or the test handle)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How one emulator instance behaves; see the package docstring for the control API."""
+
+    admin_tokens: tuple[str, ...]
+    member_tokens: tuple[str, ...] = ()
+    # "org/project/stack" names created at start (with default settings). Empty: seed the demo org, if demo_org.
+    stacks: tuple[str, ...] = ()
+    concurrency: int = 4  # deployments running at once per organization
+    step_seconds: float = 1.0
+    manual_clock: bool = False  # True: the clock only moves on POST /_sandbox/advance
+    console_url: str = "https://app.pulumi.com"
+    seed: int = 0  # seeds the random choice of probabilistic faults
+    demo_org: bool = True  # seed the "acme" demo organization when no stacks are given
+    orgs: tuple[str, ...] = ()  # organizations that exist even without stacks
+    max_body_bytes: int = 256 * 1024
+    event_log_size: int = 200_000  # newest transitions kept for GET /_sandbox/events
+    request_log_size: int = 20_000
+
+    def __post_init__(self) -> None:
+        if not self.admin_tokens:
+            raise ValueError("the emulator needs at least one admin token")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.step_seconds <= 0:
+            raise ValueError("step_seconds must be positive")

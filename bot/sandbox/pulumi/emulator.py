@@ -1,0 +1,89 @@
+"""One emulator instance: its state, engine, clock, tokens, faults and journals; what the HTTP layer talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.sandbox.pulumi.config import EmulatorConfig
+from bot.sandbox.pulumi.demo import DEMO_ORG, demo_stacks
+from bot.sandbox.pulumi.engine import Engine
+from bot.sandbox.pulumi.events import EventLog, Listener
+from bot.sandbox.pulumi.faults import Faults
+from bot.sandbox.pulumi.git import DEFAULT_BRANCH, Remotes
+from bot.sandbox.pulumi.journal import Journal
+from bot.sandbox.pulumi.secrets import Sealer
+from bot.sandbox.pulumi.settings import parse_replacement
+from bot.sandbox.pulumi.state import Registry, Stack, User, parse_stack_ref
+
+log = logging.getLogger(__name__)
+
+
+def _users(config: EmulatorConfig) -> dict[str, User]:
+    users = {}
+    for admin, tokens, title in ((True, config.admin_tokens, "admin"), (False, config.member_tokens, "member")):
+        for number, token in enumerate(tokens, start=1):
+            login = title if number == 1 else f"{title}{number}"
+            users[token] = User(login=login, name=f"Sandbox {login.capitalize()}", admin=admin)
+    return users
+
+
+class Emulator:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.sealer = Sealer()
+        self.users = _users(config)
+        self.faults = Faults(config.seed)
+        self.requests = Journal(config.request_log_size)  # API requests; secrets redacted, no tokens
+        self.events = EventLog(config.event_log_size)
+        # Transition listeners that survive a reset (the event log is the first; webhooks can be another).
+        self.listeners: list[Listener] = [self.events]
+        self.step_seconds = config.step_seconds
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the start-up state: configured (or demo) stacks, default branches, empty logs, no faults."""
+        self.registry = Registry(self.config.concurrency)
+        self.remotes = Remotes()
+        self.engine = Engine(self.registry, self.remotes, self.config.console_url)
+        self.engine.listeners = self.listeners
+        self.events.clear()
+        self.requests.clear()
+        self.faults.clear()
+        for org in self.config.orgs:
+            self.registry.ensure_org(org)
+        for ref in self.config.stacks:
+            self.add_stack(ref)
+        if not self.config.stacks and self.config.demo_org:
+            self.registry.ensure_org(DEMO_ORG)
+            for ref, settings in demo_stacks():
+                self.add_stack(ref, settings)
+
+    def add_stack(self, ref: str, settings: object = None, *, with_settings: bool = True) -> Stack:
+        """Create a stack; ValueError (client-facing) when the name is bad or taken. Settings are wire form."""
+        org, project, _ = parse_stack_ref(ref)
+        if settings is None and with_settings:
+            settings = {
+                "sourceContext": {
+                    "git": {"repoUrl": f"https://github.com/{org}/{project}.git", "branch": DEFAULT_BRANCH}
+                }
+            }
+        stored = parse_replacement(settings, self.sealer, ref) if with_settings else None
+        stack = self.registry.add_stack(ref)
+        stack.settings = stored
+        return stack
+
+    def user(self, token: str) -> User | None:
+        return self.users.get(token)
+
+    async def run_clock(self) -> None:
+        """Tick every ``step_seconds`` on a steady cadence (a slow tick does not make the next ones burst)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            deadline = max(deadline + self.step_seconds, loop.time())
+            await asyncio.sleep(deadline - loop.time())
+            try:
+                self.engine.tick()
+            except Exception:  # one bad tick must not stop the clock; it is logged and the next one runs
+                log.exception("emulator tick failed")
