@@ -1,0 +1,40 @@
+"""Fixtures for the client's HTTP tests: a scripted responder served on a free port, and clients with fast retries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from pytest_aiohttp import AiohttpServer
+
+from bot.pulumi import PulumiClient, RetryPolicy
+from tests.integration.client.scripted import Script
+
+TOKEN = "pul-0123456789abcdef-test-token"
+FAST = RetryPolicy(attempts=3, base=0.01, cap=0.02, max_retry_after=5)
+
+
+@pytest.fixture
+async def script(aiohttp_server: AiohttpServer) -> AsyncIterator[Script]:
+    scripted = Script()
+    server = await aiohttp_server(scripted.app())
+    scripted.url = str(server.make_url("")).rstrip("/")
+    yield scripted
+    scripted.release.set()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[..., PulumiClient]]:
+    made: list[PulumiClient] = []
+
+    def make(url: str, **options: Any) -> PulumiClient:
+        options.setdefault("retry", FAST)
+        client = PulumiClient(SecretStr(options.pop("token", TOKEN)), base_url=url, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
