@@ -93,14 +93,7 @@ async def command(request: web.Request) -> web.Response:
 
 async def click(request: web.Request) -> web.Response:
     body = await _body(request)
-    where: MessageRef | str
-    if "view_id" in body:
-        where = _str(body, "view_id")
-    elif "ephemeral_ts" in body:
-        found = _ws(request).ephemerals.get(_str(body, "ephemeral_ts"))
-        where = MessageRef(found.channel if found else "", _str(body, "ephemeral_ts"), ephemeral=True)
-    else:
-        where = MessageRef(_str(body, "channel"), _str(body, "message_ts"))
+    where = _click_target(_ws(request), body)
     block_id = body.get("block_id")
     if block_id is not None and not isinstance(block_id, str):
         raise ControlError("'block_id' must be a string")
@@ -114,6 +107,20 @@ async def click(request: web.Request) -> web.Response:
         base_url(request, _ws(request)),
     )
     return web.json_response(record)
+
+
+def _click_target(ws: Workspace, body: JSON) -> MessageRef | str:
+    """A view id, or the message clicked: by channel + ts, or by ts alone (ephemeral or channel message)."""
+    if "view_id" in body:
+        return _str(body, "view_id")
+    ts = _str(body, "ephemeral_ts") if "ephemeral_ts" in body else _str(body, "message_ts")
+    if "channel" in body:
+        return MessageRef(_str(body, "channel"), ts)
+    ephemeral = ws.ephemerals.get(ts)
+    if ephemeral is not None:
+        return MessageRef(ephemeral.channel, ts, ephemeral=True)
+    channel = next((c for c, stored in ws.messages.items() if ts in stored), "")
+    return MessageRef(channel, ts, ephemeral="ephemeral_ts" in body)
 
 
 async def submit(request: web.Request) -> web.Response:
