@@ -82,8 +82,8 @@ class Interactions:
         if isinstance(where, str):
             return await self._click_view(user, where, action_id, block_id, value, transport)
         message = self._visible_message(user, where)
-        found_block, element = find_element(message.blocks, action_id, block_id)
-        action = action_entry(self._ws, found_block, element, value)
+        block, element = find_element(message.blocks, action_id, block_id)
+        action = action_entry(self._ws, str(block["block_id"]), element, value)
         record = self._begin("block_actions", user, transport)
         hook = issue(self._ws, base_url, record["id"], "actions", message.channel, user, message.ref)
         trigger = self._ws.new_trigger(user)
@@ -119,13 +119,18 @@ class Interactions:
         self, user: str, view_id: str, action_id: str, block_id: str | None, value: Any, transport: Transport
     ) -> JSON:
         view = self._open_view(user, view_id)
-        found_block, element = find_element(view.spec.get("blocks", []), action_id, block_id)
-        action = action_entry(self._ws, found_block, element, value)
+        block, element = find_element(view.spec.get("blocks", []), action_id, block_id)
+        action = action_entry(self._ws, str(block["block_id"]), element, value)
+        record = self._begin("block_actions", user, transport)
         if element.get("type") != "button":
             # A changed input keeps its value in the view's state, as in Slack's client.
             state = {k: v for k, v in action.items() if k not in {"action_id", "block_id", "action_ts"}}
-            view.values.setdefault(found_block, {})[str(element["action_id"])] = state
-        record = self._begin("block_actions", user, transport)
+            view.values.setdefault(str(block["block_id"]), {})[str(element["action_id"])] = state
+            if block.get("type") == "input" and not block.get("dispatch_action"):
+                # Inputs only send block_actions with dispatch_action: Slack just remembers the value.
+                record |= {"view_id": view.id, "delivered": False}
+                self._ws.notify()
+                return record
         trigger = self._ws.new_trigger(user, view.id)
         record |= {"trigger_id": trigger, "view_id": view.id}
         await self._send(record, "interactive", view_click_payload(self._ws, user, view, action, trigger), transport)

@@ -95,7 +95,7 @@ def submission_payload(ws: Workspace, user: str, view: View, trigger: str) -> JS
     }
 
 
-def find_element(blocks: list[JSON], action_id: str, block_id: str | None) -> tuple[str, JSON]:
+def find_element(blocks: list[JSON], action_id: str, block_id: str | None) -> tuple[JSON, JSON]:
     """The interactive element a user can click: in an actions block, a section accessory or an input."""
     for block in blocks:
         if block_id is not None and block.get("block_id") != block_id:
@@ -104,7 +104,7 @@ def find_element(blocks: list[JSON], action_id: str, block_id: str | None) -> tu
         candidates += [block[key] for key in ("accessory", "element") if isinstance(block.get(key), dict)]
         for element in candidates:
             if isinstance(element, dict) and element.get("action_id") == action_id:
-                return str(block.get("block_id")), element
+                return block, element
     where = f" in block {block_id!r}" if block_id is not None else ""
     raise InteractionError(f"there is no element with action_id {action_id!r}{where} to click")
 
