@@ -72,3 +72,15 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+# Appended below the original fixtures rather than edited into the import block above (shared file).
+from tests.pulumi_sandbox import PulumiSandbox, start_pulumi_sandbox  # noqa: E402
+
+
+@pytest.fixture
+async def pulumi_sandbox() -> AsyncIterator[PulumiSandbox]:
+    """The Pulumi Deployments emulator on a free port: manual clock, org "acme" with no stacks yet,
+    tokens "pul-test-admin" (admin) and "pul-test-member" (member)."""
+    async with start_pulumi_sandbox() as sandbox:
+        yield sandbox

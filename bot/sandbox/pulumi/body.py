@@ -19,9 +19,11 @@ async def json_body(request: web.Request) -> object:
     if not raw.strip():
         raise bad_request("a JSON request body is required")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")  # JSON on the wire is UTF-8 (RFC 8259); no guessing at UTF-16
     except UnicodeDecodeError:
         raise bad_request("the request body is not UTF-8 text") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise bad_request("the request body is nested too deeply") from None
     except ValueError as exc:
