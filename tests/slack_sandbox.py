@@ -214,8 +214,9 @@ class SlackSandbox:
     async def workspace(self) -> JSON:
         return dict(await self._get("workspace"))
 
-    async def socket(self) -> JSON:
-        return dict(await self._get("socket"))
+    async def socket(self, *, wait_connected: bool = False, wait: float = 5.0) -> JSON:
+        """Socket Mode status ({connected, acks}); optionally wait until an app has connected."""
+        return dict(await self._get("socket", connected=wait_connected, wait=wait))
 
     # -- steering ---------------------------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from bot.sandbox.slack.methods import base_url
 from bot.sandbox.slack.model import JSON, MessageRef
 from bot.sandbox.slack.payloads import InteractionError
 from bot.sandbox.slack.signing import signed_headers
-from bot.sandbox.slack.socket_mode import HUB
 from bot.sandbox.slack.state import WORKSPACE, Workspace
 
 _TRANSPORTS = ("auto", "http", "socket")
@@ -194,7 +193,7 @@ async def clock(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "offset": _ws(request).clock.offset})
 
 
-def _wait_params(request: web.Request) -> tuple[int, float]:
+def wait_params(request: web.Request) -> tuple[int, float]:
     try:
         least = int(request.query.get("min", "0"))
         wait = float(request.query.get("wait", "5" if least else "0"))
@@ -205,12 +204,7 @@ def _wait_params(request: web.Request) -> tuple[int, float]:
 
 async def listing(request: web.Request, collect: Callable[[], list[Any]]) -> web.Response:
     """Answer with ``collect()``; with ``?min=N`` first wait (up to ``wait`` s) until it has N entries."""
-    least, wait = _wait_params(request)
+    least, wait = wait_params(request)
     if least:
         await _ws(request).wait_until(lambda: len(collect()) >= least, wait)
     return web.json_response(collect())
-
-
-def socket_status(request: web.Request) -> JSON:
-    hub = request.app[HUB]
-    return {"connected": hub.connected, "acks": hub.acks}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.sandbox.slack.control import ControlError, listing, socket_status
+from bot.sandbox.slack.control import ControlError, listing, wait_params
 from bot.sandbox.slack.directory import user_object
 from bot.sandbox.slack.model import JSON
+from bot.sandbox.slack.socket_mode import HUB
 from bot.sandbox.slack.state import WORKSPACE, Workspace
 
 
@@ -99,4 +100,9 @@ async def workspace(request: web.Request) -> web.Response:
 
 
 async def socket(request: web.Request) -> web.Response:
-    return web.json_response(socket_status(request))
+    """Socket Mode status; ``?connected=1`` first waits (up to ``wait`` s) for an app to connect."""
+    hub = request.app[HUB]
+    if _flag(request, "connected"):
+        _, wait = wait_params(request)
+        await _ws(request).wait_until(lambda: hub.connected, wait or 5.0)
+    return web.json_response({"connected": hub.connected, "acks": hub.acks})
