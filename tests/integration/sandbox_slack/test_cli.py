@@ -33,9 +33,9 @@ async def test_the_cli_serves_until_interrupted() -> None:
         rest = ""
         while "Ctrl-C" not in rest:
             rest += (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url + "/api/auth.test", headers={"Authorization": "Bearer xoxb-sandbox"}) as response:
-                assert (await response.json())["user_id"] == "U_DEPLOYBOT"
+        headers = {"Authorization": "Bearer xoxb-sandbox"}
+        async with aiohttp.ClientSession() as http, http.post(url + "/api/auth.test", headers=headers) as response:
+            assert (await response.json())["user_id"] == "U_DEPLOYBOT"
     finally:
         process.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(process.wait(), 20)
