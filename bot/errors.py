@@ -2,18 +2,21 @@
 
     DeploybotError
     ├── ConfigError                  settings missing or malformed (start-up stops with one line)
-    └── PulumiError                  anything the Pulumi Deployments API client reports
-        ├── PulumiHTTPError          the service answered with an error status (.status, .code, .message)
-        │   ├── BadRequest           400 (and other 4xx without a class of their own); carries the server's message
-        │   ├── Unauthorized         401 — token missing, invalid or expired
-        │   ├── Forbidden            403 — e.g. a non-admin pausing an organization
-        │   ├── NotFound             404 — .resource says what was missing: "stack", "deployment", "settings", …
-        │   │   └── AlreadyFinished  cancel answered 400/404/409: the deployment already finished or is gone
-        │   ├── Conflict             409
-        │   ├── RateLimited          429 after retries ran out (.retry_after in seconds, when the server said)
-        │   └── ServerError          5xx after retries ran out
-        ├── BadResponse              a 2xx answer whose body is not what the API documents
-        └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
+    ├── PulumiError                  anything the Pulumi Deployments API client reports
+    │   ├── PulumiHTTPError          the service answered with an error status (.status, .code, .message)
+    │   │   ├── BadRequest           400 (and other 4xx without a class of their own); the server's message
+    │   │   ├── Unauthorized         401 — token missing, invalid or expired
+    │   │   ├── Forbidden            403 — e.g. a non-admin pausing an organization
+    │   │   ├── NotFound             404 — .resource says what was missing: "stack", "deployment", "settings", …
+    │   │   │   └── AlreadyFinished  cancel answered 400/404/409: the deployment already finished or is gone
+    │   │   ├── Conflict             409
+    │   │   ├── RateLimited          429 after retries ran out (.retry_after in seconds, when the server said)
+    │   │   └── ServerError          5xx after retries ran out
+    │   ├── BadResponse              a 2xx answer whose body is not what the API documents
+    │   └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
+    ├── StoreUnavailable             Redis did not answer
+    └── SlackError                   a Slack Web API call failed (.error is Slack's code, e.g. "ratelimited")
+        └── NotInChannel             the bot cannot post where it was asked (not a member, or no access)
 
 ``Unavailable`` carries ``sent``: False when the request never left (safe to retry anything), True or None when it
 may have reached the server (a create-deployment must then not be repeated).
@@ -107,3 +110,16 @@ class Unavailable(PulumiError):
 
 class StoreUnavailable(DeploybotError):
     """Redis, the state store, did not answer; the caller should say "try again" and lose nothing."""
+
+
+class SlackError(DeploybotError):
+    """A Slack Web API call failed; ``error`` is Slack's error code."""
+
+    def __init__(self, error: str, method: str = "") -> None:
+        super().__init__(f"Slack {method} failed: {error}" if method else f"Slack call failed: {error}")
+        self.error = error
+        self.method = method
+
+
+class NotInChannel(SlackError):
+    """The bot may not post in the channel: it was not invited, or the conversation is closed to it."""
