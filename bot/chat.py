@@ -1,0 +1,73 @@
+"""Talking to Slack's Web API: channel messages, edits, deletions and file uploads, with Slack's errors as ours."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.errors import NotInChannel, SlackError
+from bot.render.message import Message
+
+log = logging.getLogger(__name__)
+
+# Answers meaning "the bot may not post there" rather than "something broke".
+_NO_ACCESS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
+
+
+class Chat:
+    """The bot's voice in Slack, over one AsyncWebClient (bot token)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            if error in _NO_ACCESS:
+                raise NotInChannel(error, method) from None
+            raise SlackError(error, method) from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackError(type(exc).__name__, method) from None
+
+    async def post(
+        self, channel: str, message: Message, *, thread_ts: str | None = None, broadcast: bool = False
+    ) -> str:
+        """Post in a channel (or a thread of it); returns the message's ``ts``."""
+        extra: dict[str, Any] = {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
+            extra["reply_broadcast"] = broadcast
+        response = await self._call(
+            "chat.postMessage",
+            self.client.chat_postMessage(channel=channel, unfurl_links=False, **message.payload(), **extra),
+        )
+        return str(response["ts"])
+
+    async def update(self, channel: str, ts: str, message: Message) -> None:
+        await self._call("chat.update", self.client.chat_update(channel=channel, ts=ts, **message.payload()))
+
+    async def delete(self, channel: str, ts: str) -> None:
+        await self._call("chat.delete", self.client.chat_delete(channel=channel, ts=ts))
+
+    async def upload_to_user(self, user: str, filename: str, content: str, comment: str) -> str:
+        """Send ``content`` as a file in the bot's direct message with ``user``; returns that DM's channel id.
+
+        Used for answers too long for a message: uploading to the asker's DM keeps a query private.
+        """
+        opened = await self._call("conversations.open", self.client.conversations_open(users=user))
+        channel = str(opened["channel"]["id"])
+        await self._call(
+            "files.upload",
+            self.client.files_upload_v2(
+                channel=channel, filename=filename, title=filename, content=content, initial_comment=comment
+            ),
+        )
+        return channel
