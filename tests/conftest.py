@@ -84,3 +84,15 @@ async def pulumi_sandbox() -> AsyncIterator[PulumiSandbox]:
     tokens "pul-test-admin" (admin) and "pul-test-member" (member)."""
     async with start_pulumi_sandbox() as sandbox:
         yield sandbox
+
+
+from tests.slack_sandbox import SlackSandbox, start_slack_sandbox  # noqa: E402 - appended with its fixture
+
+
+@pytest.fixture
+async def slack_sandbox() -> AsyncIterator[SlackSandbox]:
+    """The fake Slack on a free port with its default workspace (U_ANA admin, U_BEN, U_CARA, U_DAN; @sre;
+    #deploys and private G_OPS with the bot, #random without), bot token "xoxb-sandbox", rate limits on. Point the bot's
+    AsyncWebClient at ``slack_sandbox.api_url`` and call ``set_request_url`` with its /slack/events URL."""
+    async with start_slack_sandbox() as sandbox:
+        yield sandbox
