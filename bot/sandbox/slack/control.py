@@ -6,6 +6,7 @@ The package docstring lists every route.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -20,6 +21,7 @@ from bot.sandbox.slack.payloads import InteractionError
 from bot.sandbox.slack.signing import signed_headers
 from bot.sandbox.slack.state import WORKSPACE, Workspace
 
+log = logging.getLogger(__name__)
 _TRANSPORTS = ("auto", "http", "socket")
 
 
@@ -44,6 +46,11 @@ async def control_errors(
         return web.json_response({"ok": False, "error": str(error)}, status=400)
     except DeliveryError as error:
         return web.json_response({"ok": False, "error": str(error)}, status=409)
+    except web.HTTPException:
+        raise
+    except Exception as error:  # a bug in the fake: still answer in JSON, and leave the traceback in the log
+        log.exception("sandbox control request %s failed", request.path)
+        return web.json_response({"ok": False, "error": f"the Slack sandbox failed: {error!r}"}, status=500)
 
 
 async def _body(request: web.Request) -> JSON:

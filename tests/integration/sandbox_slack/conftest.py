@@ -5,7 +5,7 @@ The Bolt app verifies signatures with Bolt's own middleware, so a payload it acc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.integration.sandbox_slack.threaded import ThreadedSlack
 from tests.slack_sandbox import SlackSandbox, start_slack_sandbox
 
 APPROVAL_BLOCKS: list[dict[str, Any]] = [
@@ -166,3 +167,12 @@ async def bot(slack: SlackSandbox) -> AsyncIterator[AsyncApp]:
         yield app
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def threaded_slack() -> Iterator[ThreadedSlack]:
+    """A fake Slack for hypothesis tests (sync examples): served from a thread, shared by the module."""
+    slack = ThreadedSlack()
+    slack.start()
+    yield slack
+    slack.stop()

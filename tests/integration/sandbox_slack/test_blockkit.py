@@ -1,75 +1,17 @@
-"""Block Kit limits as chat.postMessage enforces them: random valid blocks pass, one oversized field fails.
-
-Hypothesis drives synchronous examples, so this module runs one fake Slack on its own event loop in a thread and
-talks to it over real HTTP with urllib.
-"""
+"""Block Kit limits as chat.postMessage enforces them: random valid blocks pass, one oversized field fails."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.slack import SlackSandboxConfig, create_app
+from tests.integration.sandbox_slack.threaded import ThreadedSlack
 
 Block = dict[str, Any]
-
-
-class ThreadedSlack:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(create_app(SlackSandboxConfig(rate_limits=False)))
-        self.url = ""
-
-    def start(self) -> None:
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.runner.setup())
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
-            ready.set()
-            self.loop.run_forever()
-            self.loop.run_until_complete(self.runner.cleanup())
-            self.loop.close()
-
-        self.thread = threading.Thread(target=serve, daemon=True)
-        self.thread.start()
-        assert ready.wait(10), "the threaded sandbox did not start"
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    def post(self, blocks: list[Block]) -> dict[str, Any]:
-        body = json.dumps({"channel": "C_DEPLOYS", "text": "fallback", "blocks": blocks}).encode()
-        request = urllib.request.Request(
-            self.url + "/api/chat.postMessage",
-            data=body,
-            headers={"Content-Type": "application/json", "Authorization": "Bearer xoxb-sandbox"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-            answer: dict[str, Any] = json.load(response)
-            return answer
-
-
-@pytest.fixture(scope="module")
-def threaded_slack() -> Iterator[ThreadedSlack]:
-    slack = ThreadedSlack()
-    slack.start()
-    yield slack
-    slack.stop()
 
 
 def _text(max_size: int, kind: str = "mrkdwn") -> st.SearchStrategy[Block]:
