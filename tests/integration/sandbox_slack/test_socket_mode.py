@@ -38,12 +38,12 @@ async def socket_bot(slack: SlackSandbox) -> AsyncIterator[AsyncApp]:
         await say(f"you said {event['text']}")
 
     handler = AsyncSocketModeHandler(app, slack.app_token)
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     assert (await slack.socket(wait_connected=True))["connected"]
     try:
         yield app
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
 
 
 async def test_a_command_is_acked_over_the_socket_and_the_bot_posts(slack: SlackSandbox, socket_bot: AsyncApp) -> None:

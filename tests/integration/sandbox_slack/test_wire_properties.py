@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tests.integration.sandbox_slack.threaded import ThreadedSlack
 
 # Any Unicode except surrogates (not encodable) and NUL; Slack keeps the text as sent, within 4000 characters.
-_texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=300)
+_texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=300)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
