@@ -81,6 +81,8 @@ class Deliverer:
             )
         except TimeoutError:
             return Delivery("socket", error="operation_timeout")
+        except ConnectionResetError:
+            return Delivery("socket", error="dispatch_failed")
         reply = ack.get("payload")
         return Delivery("socket", body=json.dumps(ack), reply=reply if isinstance(reply, dict) and reply else None)
 

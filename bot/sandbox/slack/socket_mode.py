@@ -76,8 +76,12 @@ class SocketHub:
             waiter.set_result(ack)
 
     async def send(self, kind: str, payload: JSON, *, accepts_response_payload: bool, wait: float) -> JSON:
-        """Send one envelope and return the app's ack; raises TimeoutError when none comes in time."""
-        socket = next(c for c in reversed(self._connections) if not c.closed)
+        """Send one envelope and return the app's ack; TimeoutError when none comes in time,
+        ConnectionResetError when the app's connection is gone.
+        """
+        socket = next((c for c in reversed(self._connections) if not c.closed), None)
+        if socket is None:
+            raise ConnectionResetError("the app's Socket Mode connection closed")
         envelope_id = str(uuid.uuid4())
         envelope: JSON = {
             "envelope_id": envelope_id,
