@@ -7,6 +7,7 @@ Every failure is one of ``bot.errors``' exceptions (see the tree there); the tok
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -45,7 +46,8 @@ T = TypeVar("T")
 # - POST settings (merge patch): merging the same patch twice gives the result of merging it once.
 # - DELETE settings: a repeat after a lost answer finds no settings; clear_settings treats that as done.
 # - encrypt: computes a ciphertext, stores nothing.
-# - pause/resume: set a flag; cancel: a repeat finds the deployment finished (AlreadyFinished), never a second run.
+# - pause/resume: set a flag, so a repeat changes nothing.
+# - cancel: sent once; after an unclear failure the deployment is read, and cancel repeated only if it still runs.
 # - create: UNDELIVERED_ONLY — a repeat after the server may have seen it would start a second deployment.
 
 
@@ -171,7 +173,22 @@ class PulumiClient:
 
     async def cancel_deployment(self, stack: StackRef, deployment_id: str) -> None:
         """Stop a running deployment or drop a queued one; AlreadyFinished when there is nothing left to cancel."""
-        call = stack_call("POST", stack, "/deployments/{id}/cancel", id=deployment_id)
+        once = stack_call("POST", stack, "/deployments/{id}/cancel", id=deployment_id, replay=Replay.UNDELIVERED_ONLY)
+        try:
+            await self._cancel(once, deployment_id, stack)
+        except (ServerError, Unavailable) as exc:
+            if isinstance(exc, Unavailable) and exc.sent is False:
+                raise
+            # The cancel may have worked before its answer was lost; a blind repeat would then be told "already
+            # finished" about a deployment we just stopped. So look first, and ask again only if it still runs.
+            try:
+                if (await self.get_deployment(stack, deployment_id)).is_finished:
+                    return
+            except NotFound:
+                return  # a cancelled queued deployment may be gone altogether
+            await self._cancel(replace(once, replay=Replay.IDEMPOTENT), deployment_id, stack)
+
+    async def _cancel(self, call: Call, deployment_id: str, stack: StackRef) -> None:
         try:
             await self._transport.send(call)
         except PulumiHTTPError as exc:

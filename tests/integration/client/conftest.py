@@ -1,4 +1,4 @@
-"""Fixtures for the client's HTTP tests: a scripted responder served on a free port, and clients with fast retries."""
+"""Fixtures for the client's HTTP tests: a scripted responder, clients with fast retries, our client on the emulator."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pytest_aiohttp import AiohttpServer
 
 from bot.pulumi import PulumiClient, RetryPolicy
 from tests.integration.client.scripted import Script
+from tests.pulumi_sandbox import PulumiSandbox
 
 TOKEN = "pul-0123456789abcdef-test-token"
 FAST = RetryPolicy(attempts=3, base=0.01, cap=0.02, max_retry_after=5)
@@ -38,3 +39,9 @@ async def make_client() -> AsyncIterator[Callable[..., PulumiClient]]:
     yield make
     for client in made:
         await client.aclose()
+
+
+@pytest.fixture
+async def pulumi(pulumi_sandbox: PulumiSandbox, make_client: Callable[..., PulumiClient]) -> PulumiClient:
+    """Our client on the emulator, with the admin token and fast retries."""
+    return make_client(pulumi_sandbox.url, token=pulumi_sandbox.token)

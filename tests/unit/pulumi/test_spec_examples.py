@@ -1,16 +1,7 @@
-"""Every JSON example in the seed API doc parses into our models, matched to its model by the section heading.
-
-The doc is read at test time from /work/shared/spec (next to the repository). Its examples are invalid JSON in
-known ways: ``"..."`` placeholders (as list items and as a bare string inside an object) and a stray trailing comma;
-those are removed before parsing, and nothing else is changed.
-"""
+"""Every JSON example in the seed API doc parses into our models, matched to its model by the section heading."""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,55 +25,7 @@ from bot.pulumi.models import (
     SourceContext,
     StackDeploymentsMetadata,
 )
-
-SPEC = Path(__file__).resolve().parents[3] / "../shared/spec/pulumi-deployments-api.md"
-
-_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
-_CURL_BODY = re.compile(r"-d '(.*?)'", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Example:
-    heading: tuple[str, ...]  # the section's heading and the sub-headings above the block, in order
-    kind: str  # "json" block or "curl" request body
-    text: str
-
-    @property
-    def where(self) -> str:
-        return " / ".join(self.heading)
-
-
-def cleaned(text: str) -> Any:
-    text = re.sub(r'(?m)^(\s*)"\.\.\."\s*,?\s*$', "", text)  # a placeholder on a line of its own
-    text = re.sub(r',\s*"\.\.\."', "", text)  # a placeholder after an item: "key": "value", "..."
-    return json.loads(_TRAILING_COMMA.sub(r"\1", text))
-
-
-def examples() -> list[Example]:
-    if not SPEC.exists():
-        pytest.skip(f"the seed API doc is not at {SPEC} (tests read it from the shared workspace)")
-    found: list[Example] = []
-    trail: list[str] = []  # the section's ## heading, then every ###/#### heading since, in order
-    block: list[str] | None = None
-    fence = ""
-    for line in SPEC.read_text().splitlines():
-        if block is None:
-            if match := re.match(r"^(#{2,4}) (.+)$", line):
-                trail = [match.group(2).strip()] if match.group(1) == "##" else [*trail, match.group(2).strip()]
-            elif line.startswith("```"):
-                block, fence = [], line[3:].strip()
-            continue
-        if line.startswith("```"):
-            text = "\n".join(block)
-            if fence == "json":
-                found.append(Example(tuple(trail), "json", text))
-            elif fence == "shell":
-                found.extend(Example(tuple(trail), "curl", body) for body in _CURL_BODY.findall(text))
-            block = None
-        else:
-            block.append(line)
-    return found
-
+from tests.unit.pulumi.seed_doc import Example, by_heading, cleaned, examples
 
 # Which model each example is: among the entries whose headings all appear above it, the one whose heading is
 # nearest (e.g. a "Response" under "Organization metadata request" that follows "Stack metadata request").
@@ -148,10 +91,6 @@ def test_every_example_parses_into_its_model(index: int) -> None:
     # Writing the parsed value back and reading it again gives the same value: nothing was half-understood.
     again = type(parsed).model_validate(parsed.model_dump(mode="json"))
     assert again == parsed, example.where
-
-
-def by_heading(*words: str, kind: str = "json") -> list[Example]:
-    return [e for e in examples() if e.kind == kind and e.heading[: len(words)] == words]
 
 
 def test_get_settings_example_reads_its_repo_url_and_plain_env_vars() -> None:
