@@ -19,8 +19,8 @@ class SeedUser:
 class SeedUserGroup:
     id: str
     handle: str
-    name: str
     members: tuple[str, ...]
+    name: str = ""  # the display name; the handle when empty
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def default_users() -> tuple[SeedUser, ...]:
 
 
 def default_usergroups() -> tuple[SeedUserGroup, ...]:
-    return (SeedUserGroup("S_SRE", "sre", "Site Reliability", ("U_ANA", "U_BEN")),)
+    return (SeedUserGroup("S_SRE", "sre", ("U_ANA", "U_BEN"), "Site Reliability"),)
 
 
 def default_channels(bot_user_id: str) -> tuple[SeedChannel, ...]:

@@ -69,7 +69,7 @@ def usergroups_list(call: Call) -> JSON:
             "id": group.id,
             "team_id": ws.config.team_id,
             "is_usergroup": True,
-            "name": group.name,
+            "name": group.name or group.handle,
             "handle": group.handle,
             "description": "",
             "date_delete": 0,

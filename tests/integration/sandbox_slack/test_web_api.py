@@ -8,7 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.slack_sandbox import SlackSandbox
+from bot.sandbox.slack import SeedChannel, SeedUser, SeedUserGroup
+from tests.slack_sandbox import SlackSandbox, start_slack_sandbox
 
 
 @pytest.fixture
@@ -164,3 +165,15 @@ async def test_a_dm_opened_by_the_bot_can_be_posted_to(slack: SlackSandbox, clie
 
     assert [m["text"] for m in await slack.messages(dm)] == ["your deploy finished"]
     assert await _error(client.conversations_open(users="U_NOPE")) == "user_not_found"
+
+
+async def test_the_workspace_is_configurable() -> None:
+    users = (SeedUser("U1", "eve", "Eve Ops", is_admin=True), SeedUser("U2", "finn", "Finn"))
+    channels = (SeedChannel("C1", "ops", ("U1", "U_DEPLOYBOT")),)
+    groups = (SeedUserGroup("S1", "oncall", ("U2",)),)
+    async with start_slack_sandbox(users=users, channels=channels, usergroups=groups, bot_token="xoxb-other") as slack:
+        client = slack.web_client()
+        assert (await client.users_info(user="U1"))["user"]["is_admin"] is True
+        assert (await client.usergroups_list())["usergroups"][0]["name"] == "oncall"
+        assert (await client.conversations_info(channel="C1"))["channel"]["name"] == "ops"
+        assert await _error(client.conversations_info(channel="C_DEPLOYS")) == "channel_not_found"
