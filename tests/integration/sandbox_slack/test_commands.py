@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from tests.slack_sandbox import SandboxError, SlackSandbox
 
@@ -37,6 +38,16 @@ async def test_an_in_channel_reply_shows_the_command_and_the_answer(slack: Slack
     echo, answer = await slack.messages("C_DEPLOYS")
     assert (echo["user"], echo["text"], echo["source"]) == ("U_ANA", "/deploy announce", "command")
     assert (answer["bot_id"], answer["text"]) == ("B_DEPLOYBOT", "Deploying web/dev")
+    # The echoed command is the user's message: the bot may not edit or delete it.
+    client = slack.web_client()
+    with pytest.raises(SlackApiError) as update:
+        await client.chat_update(channel="C_DEPLOYS", ts=echo["ts"], text="x")
+    with pytest.raises(SlackApiError) as delete:
+        await client.chat_delete(channel="C_DEPLOYS", ts=echo["ts"])
+    assert (update.value.response["error"], delete.value.response["error"]) == (
+        "cant_update_message",
+        "cant_delete_message",
+    )
 
 
 async def test_a_response_url_post_is_ephemeral_by_default(slack: SlackSandbox, bot: AsyncApp) -> None:

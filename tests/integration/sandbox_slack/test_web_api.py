@@ -108,8 +108,7 @@ async def test_update_keeps_every_earlier_version(slack: SlackSandbox, client: A
     assert after_text["edited"]["user"] == "U_DEPLOYBOT"
 
 
-async def test_update_refuses_what_is_not_the_bots(slack: SlackSandbox, client: AsyncWebClient) -> None:
-    await slack.set_request_url("http://127.0.0.1:9/unused")
+async def test_update_refuses_unknown_and_ephemeral_messages(client: AsyncWebClient) -> None:
     assert await _error(client.chat_update(channel="C_DEPLOYS", ts="123.456", text="x")) == "message_not_found"
     ephemeral = await client.chat_postEphemeral(channel="C_DEPLOYS", user="U_ANA", text="psst")
     assert await _error(client.chat_update(channel="C_DEPLOYS", ts=ephemeral["message_ts"], text="x")) == (
