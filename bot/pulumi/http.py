@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -43,7 +43,7 @@ class Call:
     path: str
     replay: Replay
     query: Query | None = None
-    body: bytes | None = None
+    body: bytes | None = field(default=None, repr=False)  # may hold a secret to encrypt
 
     @property
     def endpoint(self) -> str:
@@ -124,7 +124,7 @@ class Transport:
             await asyncio.sleep(delay)
 
     def _judge(self, call: Call, reply: Reply, attempt: int) -> tuple[PulumiHTTPError | None, float]:
-        """(error to raise, None) or (None, seconds to wait before the next attempt)."""
+        """(the error to raise, 0) when this answer is final, else (None, seconds to wait before trying again)."""
         retry_after = parse_retry_after(reply.retry_after)
         error = error_for(
             reply.status,
@@ -151,8 +151,14 @@ class Transport:
             headers["Content-Type"] = "application/json"
         params = {key: _query_value(value) for key, value in (call.query or {}).items() if value is not None}
         try:
+            # No redirects: the token is for this host only, and Pulumi's API does not redirect.
             async with session.request(
-                call.method, self._base_url + call.path, params=params, data=call.body, headers=headers
+                call.method,
+                self._base_url + call.path,
+                params=params,
+                data=call.body,
+                headers=headers,
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 return Reply(
