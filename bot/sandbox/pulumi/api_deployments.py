@@ -28,6 +28,7 @@ async def create(request: web.Request) -> web.Response:
         context.user(request),
         fail_step=_fail_step(emulator.sealer, stack, merged),
         backend_url=f"{request.url.origin()}/",
+        inherit_settings=parsed.inherit_settings,
     )
     console_url = f"{emulator.config.console_url.rstrip('/')}/{stack.ref}/deployments/{deployment.version}"
     return web.json_response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # Go's zero time.Time, which Pulumi sends for jobs and steps that have not started.
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -18,9 +19,15 @@ def rfc3339(ns: int) -> str:
     if ns <= 0:
         return ZERO_TIME
     seconds, fraction = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    text = _seconds(seconds)
     digits = f"{fraction:09d}".rstrip("0")
     return f"{text}.{digits}Z" if digits else f"{text}Z"
+
+
+@lru_cache(maxsize=64)
+def _seconds(seconds: int) -> str:
+    # Cached: the engine stamps thousands of transitions within the same few seconds.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def created_stamp(ns: int) -> str:

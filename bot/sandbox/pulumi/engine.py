@@ -41,6 +41,7 @@ class Engine:
         *,
         fail_step: str | None,
         backend_url: str,
+        inherit_settings: bool = True,
         initiator: str = "api",
     ) -> Deployment:
         registry, now = self.registry, now_ns()
@@ -54,6 +55,7 @@ class Engine:
             settings=settings,
             requested_by=requested_by,
             initiator=initiator,
+            inherit_settings=inherit_settings,
             backend_url=backend_url,
             created_ns=now,
             modified_ns=now,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.pulumi.clock import rfc3339
 from bot.sandbox.pulumi.journal import Journal
 from bot.sandbox.pulumi.state import Deployment
 
@@ -32,7 +31,6 @@ class EventLog(Journal):
     def __call__(self, transition: Transition) -> None:
         deployment = transition.deployment
         event: dict[str, Any] = {
-            "at": rfc3339(transition.at_ns),
             "atNs": transition.at_ns,
             "kind": "deployment" if transition.step is None else "step",
             "deploymentId": deployment.id,
@@ -45,4 +43,4 @@ class EventLog(Journal):
         if transition.step is not None:
             event["step"] = transition.step
             event["stepName"] = deployment.steps[transition.step].name
-        self.add(event)
+        self.add(event, transition.at_ns)

@@ -14,9 +14,9 @@ class Journal:
         self._size = size
         self._seq = 0
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any], at_ns: int | None = None) -> None:
         self._seq += 1
-        self._entries.append({"seq": self._seq, "at": rfc3339(now_ns()), **entry})
+        self._entries.append({"seq": self._seq, "at": rfc3339(at_ns or now_ns()), **entry})
         if len(self._entries) > 2 * self._size:
             del self._entries[: -self._size]
 

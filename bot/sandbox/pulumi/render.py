@@ -14,6 +14,7 @@ def deployment(item: Deployment) -> dict[str, Any]:
     body = _common(item)
     body["latestVersion"] = item.stack.latest_version
     body["configuration"] = configuration(item)
+    body["inheritSettings"] = item.inherit_settings  # the CLI's apitype reads it; the SDK ignores it
     if item.started:
         body["jobs"] = [job(item)]
     return body

@@ -68,6 +68,7 @@ class Deployment:
     settings: dict[str, Any]  # the merged settings it runs with (stored form)
     requested_by: User
     initiator: str
+    inherit_settings: bool
     backend_url: str
     created_ns: int
     steps: list[Step]

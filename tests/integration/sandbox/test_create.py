@@ -48,6 +48,7 @@ async def test_get_deployment_before_it_starts(pulumi_sandbox: PulumiSandbox, ap
     assert (deployment["version"], deployment["latestVersion"]) == (1, 1)
     assert (deployment["projectName"], deployment["stackName"]) == ("web", "dev")
     assert (deployment["initiator"], deployment["pulumiOperation"]) == ("api", "update")
+    assert deployment["inheritSettings"] is True
     assert deployment["requestedBy"] == {
         "name": "Sandbox Admin",
         "githubLogin": "admin",
@@ -98,6 +99,7 @@ async def test_inherit_merges_request_over_stack_settings(pulumi_sandbox: Pulumi
     only_request = await api.deployment((await api.create(body=with_source))["id"])
     assert {name for name in _variables(only_request) if len(name) == 1} == {"B", "C"}
     assert only_request["configuration"]["source"]["git"] == {"repoURL": "https://x.test/r.git"}
+    assert only_request["inheritSettings"] is False
 
 
 async def test_a_stack_without_settings_needs_a_source_in_the_request(pulumi_sandbox: PulumiSandbox, api: Api) -> None:
