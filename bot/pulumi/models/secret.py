@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import GetCoreSchemaHandler, SecretStr
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, SecretStr
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 # What the service puts in "secret" when it will not show the value.
@@ -130,8 +131,25 @@ class SecretValue:
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             cls.from_wire,
-            json_schema_input_schema=core_schema.union_schema(
-                [core_schema.str_schema(), core_schema.dict_schema(core_schema.str_schema())]
-            ),
             serialization=core_schema.plain_serializer_function_ser_schema(lambda value: value.to_wire()),
         )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "description": "A plaintext string (not secret) or a secret value object",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "secret": {"type": "string"},
+                        "ciphertext": {"type": "string"},
+                        "isSecret": {"type": "boolean"},
+                        "value": {"type": "string"},
+                    },
+                },
+            ],
+        }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.pulumi.models import (
     AnyDeploymentLogs,
@@ -205,3 +206,20 @@ def test_update_info_carries_resource_change_counts() -> None:
     )
     assert update.info.resource_changes == {"create": 2, "update": 1, "same": 3}
     assert update.info.result is UpdateResult.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "model", [DeploymentSettings, CreateDeploymentRequest, UpdateInfo, OrgDeploymentsMetadata, StackDeploymentsMetadata]
+)
+def test_every_model_has_a_json_schema(model: type[BaseModel]) -> None:
+    # Documentation and tooling generate these; a custom type without a schema would make them fail.
+    schema = model.model_json_schema()
+    assert schema["type"] == "object"
+    assert logs.json_schema()
+
+
+def test_the_secret_schema_names_both_forms() -> None:
+    schema = OperationContext.model_json_schema()
+    variables = schema["properties"]["environmentVariables"]
+    assert "anyOf" in json.dumps(variables)
+    assert "ciphertext" in json.dumps(schema)
