@@ -63,7 +63,8 @@ async def resolve(pulumi: PulumiClient, stack: StackRef, ref: DeploymentRef | No
         page = await pulumi.list_deployments(stack, page=1, page_size=1)
         if not page.deployments:
             raise NotFound(404, f"stack {stack} has no deployments yet", resource="deployment")
-        return page.deployments[0]
+        # List entries lack the configuration; the full record comes from GET by id.
+        return await pulumi.get_deployment(stack, page.deployments[0].id)
     if ref.version is not None:
         return await pulumi.get_deployment_by_version(stack, ref.version)
     assert ref.id is not None  # a DeploymentRef holds one or the other

@@ -53,6 +53,7 @@ class DeploymentRecord(Record):
     message_ts: str | None = None  # the channel message announcing it (the watcher's parent)
     message: str | None = None  # --message
     console_url: str | None = None
+    cancelled_by: str | None = None  # Slack user id of whoever cancelled it from Slack
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -120,6 +121,9 @@ class Store:
         confirm_id = new_id()
         await self._put(self.key("confirm", confirm_id), confirmation, CONFIRM_TTL)
         return confirm_id
+
+    async def confirmation(self, confirm_id: str) -> Confirmation | None:
+        return await self._get(self.key("confirm", confirm_id), Confirmation)
 
     async def take_confirmation(self, confirm_id: str) -> Confirmation | None:
         """Remove and return a confirmation: of two concurrent clicks, exactly one gets it."""

@@ -1,0 +1,149 @@
+"""State-changing flows shared by commands and buttons: start a deployment, cancel one, pause or resume,
+change or clear settings. Each is announced in the channel; the asker hears about problems privately.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from bot import deployments
+from bot.command import CommandError, DeployCommand, OrgTarget, Target
+from bot.deps import Deps
+from bot.errors import SlackError
+from bot.pulumi import SettingsFields, StackRef
+from bot.render import announce
+from bot.render.deployment import deployment_message, status_text
+from bot.render.message import Message, text_message
+from bot.render.text import escape
+from bot.store import DeploymentRecord
+from handlers.reply import Answer
+
+log = logging.getLogger(__name__)
+
+
+async def announced(deps: Deps, channel: str, pending: str, work: Callable[[str], Awaitable[Message]]) -> str:
+    """Post ``pending`` (mrkdwn), do ``work(ts)``, then edit the post into the message ``work`` returns.
+
+    Posting first means nothing changes when the bot may not speak in the channel (the asker is told how to
+    invite it); if ``work`` fails the post is taken back and the error reaches the asker alone.
+    """
+    ts = await deps.chat.post(channel, text_message(pending))
+    try:
+        final = await work(ts)
+    except Exception:
+        with contextlib.suppress(SlackError):  # the error that matters is work's, re-raised below
+            await deps.chat.delete(channel, ts)
+        raise
+    await deps.chat.update(channel, ts, final)
+    return ts
+
+
+async def start_deployment(deps: Deps, command: DeployCommand, user: str, channel: str) -> None:
+    """Announce, create, record, then turn the announcement into the deployment's message.
+
+    A deployment never exists without the message that tracks it, and nothing starts when the bot may not post.
+    """
+
+    async def work(ts: str) -> Message:
+        created = await deployments.start(deps.pulumi, command)
+        record = DeploymentRecord(
+            deployment_id=created.id,
+            stack=str(command.stack),
+            operation=command.operation,
+            version=created.version,
+            requested_by=user,
+            channel=channel,
+            message_ts=ts,
+            message=command.message,
+            console_url=created.console_url or None,
+        )
+        await deps.store.save_deployment(record)
+        log.info("deployment created", extra={"deployment_id": created.id, "stack": record.stack})
+        return await announcement(deps, record)
+
+    pending = f"⏳ <@{user}> asked for *{escape(command.operation)}* of `{escape(str(command.stack))}`…"
+    await announced(deps, channel, pending, work)
+
+
+async def announcement(deps: Deps, record: DeploymentRecord) -> Message:
+    """The deployment's channel message as it stands now."""
+    stack = StackRef.parse(record.stack)
+    deployment = await deps.pulumi.get_deployment(stack, record.deployment_id)
+    return deployment_message(
+        deployment,
+        stack,
+        deps.clock(),
+        requester=record.requested_by,
+        message=record.message,
+        console_url=record.console_url,
+        buttons=True,
+    )
+
+
+async def refresh_announcement(deps: Deps, record: DeploymentRecord) -> None:
+    """Edit the deployment's channel message to show its current state."""
+    if record.message_ts is not None:
+        await deps.chat.update(record.channel, record.message_ts, await announcement(deps, record))
+
+
+async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, channel: str, answer: Answer) -> None:
+    """Cancel after re-reading the deployment; a finished one is reported, not "cancelled" again."""
+    deployment = await deps.pulumi.get_deployment(stack, deployment_id)
+    if deployment.is_finished:
+        await answer.say(f"#{deployment.version} has already finished ({status_text(deployment.status)}).")
+        return
+    operation = str(deployment.pulumi_operation or "deployment")
+
+    async def work(_: str = "") -> Message:
+        await deps.pulumi.cancel_deployment(stack, deployment_id)
+        return announce.cancelled(user, operation, stack, deployment.version)
+
+    record = await deps.store.deployment(deployment_id)
+    if record is None or record.message_ts is None:  # started elsewhere: announce it here
+        pending = f"⏳ <@{user}> is cancelling `{escape(str(stack))}` #{deployment.version}…"
+        await announced(deps, channel, pending, work)
+        return
+    message = await work()
+    record = record.model_copy(update={"cancelled_by": user})
+    await deps.store.save_deployment(record)
+    await deps.chat.post(record.channel, message, thread_ts=record.message_ts)
+    await refresh_announcement(deps, record)
+
+
+async def pause(deps: Deps, target: Target, resume: bool, user: str, channel: str) -> None:
+    async def work(_: str) -> Message:
+        if isinstance(target, OrgTarget):
+            await (deps.pulumi.resume_org(target.org) if resume else deps.pulumi.pause_org(target.org))
+        else:
+            await (deps.pulumi.resume_stack(target) if resume else deps.pulumi.pause_stack(target))
+        return announce.paused(user, target, resume=resume)
+
+    verb = "resuming" if resume else "pausing"
+    await announced(deps, channel, f"⏳ <@{user}> is {verb} deployments for `{escape(str(target))}`…", work)
+
+
+async def change_settings(deps: Deps, stack: StackRef, patch: dict[str, object], user: str, channel: str) -> None:
+    try:
+        fields = SettingsFields.model_validate(patch)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CommandError(f"{where}: {first['msg']}", "settings set") from None
+
+    async def work(_: str) -> Message:
+        await deps.pulumi.patch_settings(stack, fields)
+        return announce.settings_changed(user, stack, patch)
+
+    await announced(deps, channel, f"⏳ <@{user}> is changing the settings of `{escape(str(stack))}`…", work)
+
+
+async def clear_settings(deps: Deps, stack: StackRef, user: str, channel: str) -> None:
+    async def work(_: str) -> Message:
+        await deps.pulumi.clear_settings(stack)
+        return announce.settings_cleared(user, stack)
+
+    await announced(deps, channel, f"⏳ <@{user}> is clearing the settings of `{escape(str(stack))}`…", work)

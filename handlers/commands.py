@@ -1,0 +1,138 @@
+"""``/deploy``: ack at once, then parse the text into a command and hand it to the flow that answers it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.command import (
+    CancelCommand,
+    Command,
+    DeployCommand,
+    HelpCommand,
+    InfoCommand,
+    ListCommand,
+    LogsCommand,
+    PauseCommand,
+    SettingsClearCommand,
+    SettingsSetCommand,
+    SettingsShowCommand,
+    StatusCommand,
+    parse_command,
+)
+from bot.deployments import LOG_TAIL, resolve
+from bot.deps import Deps
+from bot.pulumi import StackRef
+from bot.render.confirm import confirmation_message
+from bot.render.deployment import status_text
+from bot.render.help import help_message
+from bot.render.text import escape
+from bot.slack_payload import SlashCommand
+from bot.store import Confirmation
+from handlers import changes, queries
+from handlers.reply import Answer, answering
+
+CANCEL_WARNING = (
+    "Cancelling while the Pulumi operation runs can leave the stack's state inconsistent with the cloud; "
+    "a `refresh` may be needed afterwards."
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/deploy")
+    async def on_deploy(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # first, always: Slack gives up after 3 s; everything else happens after
+        slash = SlashCommand.from_body(body)
+        answer = Answer(respond, slash.channel_id)
+
+        async def work() -> None:
+            if not await deps.store.first_delivery("command", slash.trigger_id):
+                return  # Slack (or a client) sent this command twice; the first delivery handles it
+            command = parse_command(slash.text, deps.default_org)
+            await run(deps, command, slash, answer)
+
+        await answering(answer, work)
+
+
+async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:
+    user, channel = slash.user_id, slash.channel_id
+    match command:
+        case HelpCommand(topic=topic):
+            await answer.show(help_message(topic))
+        case DeployCommand():
+            await changes.start_deployment(deps, command, user, channel)
+        case StatusCommand(stack=stack, ref=ref):
+            await queries.show_status(deps, answer, stack, ref)
+        case ListCommand():
+            await list_deployments(deps, answer, user, command)
+        case LogsCommand():
+            await show_logs(deps, answer, user, command)
+        case CancelCommand(stack=stack, ref=ref):
+            await ask_to_cancel(deps, answer, command, slash)
+        case PauseCommand(target=target, resume=resume):
+            await changes.pause(deps, target, resume, user, channel)
+        case InfoCommand(target=target):
+            await queries.show_info(deps, answer, target)
+        case SettingsShowCommand(stack=stack):
+            await queries.show_settings(deps, answer, stack)
+        case SettingsSetCommand(stack=stack, patch=patch):
+            await changes.change_settings(deps, stack, patch, user, channel)
+        case SettingsClearCommand(stack=stack):
+            await ask_to_clear(deps, answer, stack, slash)
+
+
+async def list_deployments(deps: Deps, answer: Answer, user: str, command: ListCommand) -> None:
+    params: dict[str, Any] = {
+        **queries.target_params(command.target),
+        "status": command.status,
+        "page_size": command.page_size,
+        "asc": command.asc,
+    }
+    await queries.show_list(deps, answer, user, params, command.page)
+
+
+async def show_logs(deps: Deps, answer: Answer, user: str, command: LogsCommand) -> None:
+    deployment = await resolve(deps.pulumi, command.stack, command.ref)
+    if command.step is None:
+        await queries.show_log_tail(deps, answer, user, command.stack, deployment.id, command.tail or LOG_TAIL)
+        return
+    params = {
+        "stack": str(command.stack),
+        "deployment_id": deployment.id,
+        "job": command.job,
+        "step": command.step,
+        "count": command.count,
+    }
+    await queries.show_step_page(deps, answer, user, params, command.offset)
+
+
+async def ask_to_clear(deps: Deps, answer: Answer, stack: StackRef, slash: SlashCommand) -> None:
+    confirm_id = await deps.store.save_confirmation(
+        Confirmation(action="settings-clear", user=slash.user_id, channel=slash.channel_id, stack=str(stack))
+    )
+    question = f"Clear all deployment settings of `{escape(str(stack))}`?"
+    warning = "Its deployments will need settings again (source, environment, …) before they can run."
+    await answer.show(confirmation_message(question, warning, confirm_id, confirm_label="Clear settings"))
+
+
+async def ask_to_cancel(deps: Deps, answer: Answer, command: CancelCommand, slash: SlashCommand) -> None:
+    deployment = await resolve(deps.pulumi, command.stack, command.ref)
+    if deployment.is_finished:
+        await answer.say(f"#{deployment.version} has already finished ({status_text(deployment.status)}).")
+        return
+    confirm_id = await deps.store.save_confirmation(
+        Confirmation(
+            action="cancel",
+            user=slash.user_id,
+            channel=slash.channel_id,
+            stack=str(command.stack),
+            deployment_id=deployment.id,
+        )
+    )
+    operation = escape(str(deployment.pulumi_operation or "deployment"))
+    state = status_text(deployment.status)
+    question = f"Cancel *{operation}* `{escape(str(command.stack))}` #{deployment.version} ({state})?"
+    await answer.show(confirmation_message(question, CANCEL_WARNING, confirm_id, confirm_label="Cancel deployment"))

@@ -1,0 +1,59 @@
+"""Answering the person who typed or clicked: ephemeral messages through the payload's ``response_url``,
+and the one place where our errors become a sentence for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.command import CommandError
+from bot.errors import DeploybotError, NotInChannel
+from bot.render.errors import error_text
+from bot.render.message import Message, text_message
+from bot.render.text import escape
+
+log = logging.getLogger(__name__)
+
+
+def invite_text(channel: str) -> str:
+    return (
+        f"I can't post in <#{channel}> because I'm not a member. "
+        "Invite me with `/invite @Deploybot` (or from the channel's settings → Integrations), then try again."
+    )
+
+
+class Answer:
+    """Ephemeral replies to one person about one command or click."""
+
+    def __init__(self, respond: AsyncRespond, channel: str | None = None) -> None:
+        self._respond = respond
+        self.channel = channel
+
+    async def show(self, message: Message, *, replace: bool = False) -> None:
+        """Show ``message`` to the asker only; ``replace`` edits the message a button was clicked on."""
+        await self._respond(**message.payload(), response_type="ephemeral", replace_original=replace)
+
+    async def say(self, mrkdwn: str, *, replace: bool = False) -> None:
+        await self.show(text_message(mrkdwn), replace=replace)
+
+    async def fail(self, error: DeploybotError) -> None:
+        """Tell the asker what went wrong, with the usage line when they typed something wrong."""
+        if isinstance(error, CommandError):
+            await self.say(f"{escape(error.message)}\nUsage: `{escape(error.usage)}`")
+        elif isinstance(error, NotInChannel) and self.channel:
+            await self.say(invite_text(self.channel))
+        else:
+            await self.say(error_text(error))
+
+
+async def answering(answer: Answer, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``work``; expected errors become a message to the asker, anything else goes to Bolt's error handler."""
+    try:
+        await work()
+    except DeploybotError as error:
+        log.info("answered with an error", extra={"error": type(error).__name__})
+        await answer.fail(error)

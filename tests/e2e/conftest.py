@@ -1,0 +1,104 @@
+"""End-to-end harness: the real bot (``create_app``) served over HTTP, the fake Slack delivering signed requests to it,
+the Pulumi emulator behind it, and a real Redis. Tests act as users and assert what the channel and the emulator show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import Settings, load_settings
+from tests.pulumi_sandbox import PulumiSandbox
+from tests.slack_sandbox import SlackSandbox
+
+T = TypeVar("T")
+CHANNEL = "C_DEPLOYS"
+STACKS = ("acme/web/dev", "acme/web/prod", "acme/api/dev")
+
+
+@dataclass
+class Bot:
+    """The running bot and the two worlds around it."""
+
+    url: str
+    settings: Settings
+    slack: SlackSandbox
+    pulumi: PulumiSandbox
+
+
+def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **extra: str) -> Settings:
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "PULUMI_ACCESS_TOKEN": pulumi.token,
+            "PULUMI_BACKEND_URL": pulumi.url,
+            "PULUMI_ORG": "acme",
+            "REDIS_URL": redis_url,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+async def bot(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> AsyncIterator[Bot]:
+    """The bot in HTTP mode on a free port, with stacks acme/web/dev, acme/web/prod and acme/api/dev."""
+    await pulumi_sandbox.create_stacks(*STACKS)
+    settings = bot_settings(slack_sandbox, pulumi_sandbox, redis_url)
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await slack_sandbox.set_request_url(url + "/slack/events")
+    try:
+        yield Bot(url, settings, slack_sandbox, pulumi_sandbox)
+    finally:
+        await runner.cleanup()
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], within: float = 5.0) -> T:
+    """Poll ``probe`` until ``check`` holds (the bot works after its ack, so outcomes arrive a moment later)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within} s; last value: {value!r}"[:2000])
+        await asyncio.sleep(0.02)
+
+
+def text_of(value: Any) -> str:
+    """A message (or anything JSON) as one string, for ``in`` assertions."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def channel_message(bot: Bot, contains: str, channel: str = CHANNEL) -> dict[str, Any]:
+    """The newest top-level message in ``channel`` once its current text contains ``contains``."""
+
+    async def newest() -> list[dict[str, Any]]:
+        return await bot.slack.messages(channel, min=1)
+
+    messages = await eventually(newest, lambda ms: any(contains in text_of(m.get("blocks") or m["text"]) for m in ms))
+    return next(m for m in reversed(messages) if contains in text_of(m.get("blocks") or m["text"]))
+
+
+async def ephemeral_with(bot: Bot, user: str, action_id: str) -> dict[str, Any]:
+    """The newest ephemeral message shown to ``user`` that carries a button ``action_id``."""
+
+    async def shown() -> list[dict[str, Any]]:
+        return await bot.slack.ephemerals(user)
+
+    found = await eventually(shown, lambda ms: any(action_id in text_of(m.get("blocks")) for m in ms))
+    return next(m for m in reversed(found) if action_id in text_of(m.get("blocks")))
