@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -14,16 +15,28 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 async def json_body(request: web.Request) -> object:
     raw = await request.read()
     if not raw.strip():
         raise bad_request("a JSON request body is required")
+    return decode_json(raw)
+
+
+def decode_json(raw: bytes) -> object:
+    """Strict JSON from bytes (UTF-8, no NaN or Infinity); a 400 ApiError saying what is wrong otherwise."""
     try:
         text = raw.decode("utf-8")  # JSON on the wire is UTF-8 (RFC 8259); no guessing at UTF-16
     except UnicodeDecodeError:
         raise bad_request("the request body is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except RecursionError:
         raise bad_request("the request body is nested too deeply") from None
     except ValueError as exc:

@@ -7,6 +7,7 @@ a heap of stacks that may start their next deployment, so nothing scans all depl
 from __future__ import annotations
 
 import heapq
+import logging
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.sandbox.pulumi.events import Listener, Transition
 from bot.sandbox.pulumi.git import DEFAULT_BRANCH, Remotes, branch_ref
 from bot.sandbox.pulumi.state import Deployment, Org, Registry, Stack, Step, Update, User
 
+log = logging.getLogger(__name__)
 _UPDATE_KIND = {"detect-drift": "refresh", "remediate-drift": "update"}
 CANCELLED = "error: the deployment was cancelled\n"
 
@@ -159,7 +161,7 @@ class Engine:
 
     def _start_step(self, deployment: Deployment, index: int) -> None:
         step, now = deployment.steps[index], now_ns()
-        deployment.current = index
+        deployment.current, deployment.modified_ns = index, now
         step.status, step.started_ns, step.updated_ns = "running", now, now
         if step.kind == "source":
             self._resolve_source(deployment, step)
@@ -176,7 +178,7 @@ class Engine:
             if status == "succeeded" and deployment.operation in resources.APPLYING:
                 deployment.stack.resources = dict(update.plan.after)
         self._log(step, lines)
-        step.status, step.updated_ns = status, now
+        step.status, step.updated_ns, deployment.modified_ns = status, now, now
         self._emit(Transition(now, deployment, "running", status, step=deployment.current))
 
     def _finish(self, deployment: Deployment, status: str) -> None:
@@ -255,4 +257,7 @@ class Engine:
 
     def _emit(self, transition: Transition) -> None:
         for listener in self.listeners:
-            listener(transition)
+            try:
+                listener(transition)
+            except Exception:  # a listener (e.g. a webhook sender) must not leave a transition half done
+                log.exception("transition listener %r failed", listener)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.sandbox.pulumi.body import decode_json
 from bot.sandbox.pulumi.context import DROPPED, EMULATOR, FAULT, USER
 from bot.sandbox.pulumi.errors import ApiError, error_response
 from bot.sandbox.pulumi.faults import Fault
@@ -68,8 +68,8 @@ def _loggable(raw: bytes) -> object:
     if not raw:
         return None
     try:
-        return redact(json.loads(raw))
-    except (ValueError, RecursionError):
+        return redact(decode_json(raw))
+    except ApiError:
         return f"<{len(raw)} bytes, not JSON>"
 
 

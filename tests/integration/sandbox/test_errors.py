@@ -90,8 +90,10 @@ async def test_malformed_missing_and_oversized_bodies(pulumi_sandbox: PulumiSand
         reply = await api.call("POST", api.st(), data=data) if data else await api.post(api.st())
         assert reply.status == 400, data
         assert fragment in reply.body["message"]
-    nan = await api.call("POST", api.st(), data=b'{"operation": NaN}')
-    assert nan.status == 400
+    for number in (b"NaN", b"Infinity", b"1e999", b"1" * 5000):
+        odd = await api.call("POST", api.st(), data=b'{"operation": "update", "x": ' + number + b"}")
+        assert odd.status == 400, number
+        assert "malformed JSON" in odd.body["message"]
     deep = await api.call("POST", api.st(), data=b"[" * 50_000 + b"]" * 50_000)
     assert deep.status == 400
     huge = await api.call("POST", f"{api.st()}/settings", data=b'{"tag": "' + b"x" * 300_000 + b'"}')
