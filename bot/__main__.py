@@ -1,44 +1,68 @@
-"""The ``deploybot`` command line: ``deploybot sandbox pulumi …`` (more subcommands arrive with later features)."""
+"""The ``deploybot`` command line: ``serve`` runs the bot over HTTP; ``sandbox pulumi|slack`` run local stand-ins."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.errors import DeploybotError
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the bot in HTTP mode until interrupted: Slack posts to ``/slack/events``."""
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.config import load_settings
+    from bot.log import configure_logging
+
+    settings = load_settings()
+    if args.port is not None:
+        settings = settings.model_copy(update={"port": args.port})
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    print(f"deploybot: serving Slack requests on http://{args.host}:{settings.port}/slack/events", flush=True)
+    web.run_app(app, host=args.host, port=settings.port, print=None, handle_signals=True)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deploybot", description="Slack ChatOps for Pulumi Deployments.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    serve_parser = commands.add_parser("serve", help="run the bot: Slack sends requests to POST /slack/events")
+    serve_parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # a server
+    serve_parser.add_argument("--port", type=int, default=None, help="port (default: PORT, else 3000)")
+    serve_parser.set_defaults(run=serve)
+
     sandbox = commands.add_parser("sandbox", help="run a local stand-in for an external service")
     services = sandbox.add_subparsers(dest="service", required=True, metavar="SERVICE")
     # Imported here, not at module level: product code never imports the sandboxes, only this CLI does.
     from bot.sandbox.pulumi import cli as pulumi_sandbox
+    from bot.sandbox.slack import cli as slack_sandbox
 
-    pulumi_sandbox.add_arguments(
-        services.add_parser("pulumi", help="serve the Pulumi Deployments API emulator over HTTP")
-    )
+    pulumi = services.add_parser("pulumi", help="serve the Pulumi Deployments API emulator over HTTP")
+    pulumi_sandbox.add_arguments(pulumi)
+    pulumi.set_defaults(run=pulumi_sandbox.run)
+    slack = services.add_parser("slack", help="serve the fake Slack Web API over HTTP")
+    slack_sandbox.add_arguments(slack)
+    slack.set_defaults(run=slack_sandbox.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    run: Runner = args.run
     try:
-        if args.command == "sandbox" and args.service == "pulumi":
-            from bot.sandbox.pulumi import cli as pulumi_sandbox
-
-            return pulumi_sandbox.run(args)
+        return run(args)
     except DeploybotError as exc:
         print(f"deploybot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    parser.error(f"unknown command {args.command!r}")
-    return 2  # pragma: no cover  # parser.error exits
 
 
 if __name__ == "__main__":
