@@ -1,9 +1,7 @@
 """Test-side handle on the Pulumi Deployments emulator: serve it on a free port, drive ``/_sandbox/`` over HTTP.
 
-async with start_pulumi_sandbox() as pulumi:
-    await pulumi.create_stacks("web/dev")
-    ...  # point the code under test at pulumi.url with pulumi.token
-    await pulumi.run_until_idle()
+Usage: ``async with start_pulumi_sandbox() as pulumi: await pulumi.create_stacks("web/dev")``, point the code under
+test at ``pulumi.url`` with ``pulumi.token``, then ``await pulumi.run_until_idle()``.
 """
 
 from __future__ import annotations
@@ -33,7 +31,9 @@ class SandboxError(Exception):
 class PulumiSandbox:
     """A running emulator. Every method talks to it over HTTP, never to its memory."""
 
-    def __init__(self, url: str, token: str, member_token: str | None, org: str, session: aiohttp.ClientSession):
+    def __init__(
+        self, url: str, token: str, member_token: str | None, org: str, session: aiohttp.ClientSession
+    ) -> None:
         self.url = url  # base URL: no trailing slash, no /api (what Pulumi's SDK calls "host")
         self.token = token
         self.member_token = member_token

@@ -1,9 +1,6 @@
-"""Pulumi's official Python SDK (``pulumi_cloud_sdk``) against the emulator over real HTTP, for every endpoint
-the emulator serves: every answer must parse into the SDK's own models.
-
-The SDK is synchronous (urllib), so each call runs in a thread while the emulator serves on the test's loop.
-Partial bodies (patches, creates) go as plain dicts: the SDK's models serialize every unset key as ``null``,
-which the settings merge reads as "remove" (wire reference §8 and §10 fact 4).
+"""Pulumi's official Python SDK against the emulator over real HTTP, for every endpoint: answers parse into the
+SDK's models. The SDK is synchronous, so calls run in threads; partial bodies go as plain dicts because SDK models
+send every unset key as ``null``, which the settings merge reads as "remove" (wire reference §8, §10 fact 4).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""The shape of deployment settings and create-deployment bodies (OpenAPI field names), checked with pydantic.
+"""The shape of settings and create-deployment bodies (OpenAPI field names), checked with pydantic.
 
-Every field is optional so a patch can name only what it changes, and an explicit ``null`` survives
-``model_dump(exclude_unset=True)`` to mean "remove". Required keys are checked only with the ``complete`` flag
-in the validation context, on the merged result. Secret values are parsed (and sealed) by ``SecretField``.
+All fields are optional so an explicit ``null`` survives ``model_dump(exclude_unset=True)`` to mean "remove";
+required keys are checked on the merged result only (``complete`` in the validation context).
 """
 
 from __future__ import annotations

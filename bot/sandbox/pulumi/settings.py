@@ -26,19 +26,33 @@ class CreateRequest:
     patch: dict[str, Any]  # the request's own settings, stored form, explicit nulls kept
 
 
+# What pydantic puts in an error location for the branch of a union: a type name, or "function-after[…]".
+_UNION_TAGS = frozenset({"str", "int", "bool", "float", "DockerImage"})
+
+
+def _where(location: tuple[int | str, ...]) -> str:
+    """A dotted path of field names (and dict keys), without pydantic's union-branch tags."""
+    return ".".join(str(part) for part in location if part not in _UNION_TAGS and "[" not in str(part))
+
+
 def describe(exc: ValidationError) -> str:
     """A one-line, client-facing account of what is wrong with a body."""
-    problems = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(part) for part in error["loc"])
+    problems: dict[str, list[str]] = {}
+    for error in exc.errors():
+        where = _where(error["loc"])
         if error["type"] == "extra_forbidden":
-            problems.append(f"unknown field {where!r}")
+            message = "unknown field"
         elif error["type"] == "model_type" and not where:
-            problems.append("the body must be a JSON object")
+            message = "the body must be a JSON object"
         else:
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {message}" if where else message)
-    return "invalid request: " + "; ".join(problems)
+        problems.setdefault(where, []).append(message)
+    lines = []
+    for where, messages in list(problems.items())[:3]:
+        # Several messages for one place come from the branches of a union (e.g. a string or an object).
+        text = messages[0] if len(messages) == 1 else "matches none of its forms: " + "; ".join(messages)
+        lines.append(f"unknown field {where!r}" if text == "unknown field" else f"{where}: {text}" if where else text)
+    return "invalid request: " + "; ".join(lines)
 
 
 def _validated(model: type[Settings], body: object, sealer: Sealer, stack: str, *, complete: bool) -> Settings:
