@@ -14,7 +14,7 @@ from bot.sandbox.pulumi import context
 from bot.sandbox.pulumi.body import json_body, query_int
 from bot.sandbox.pulumi.errors import ApiError, bad_request
 from bot.sandbox.pulumi.settings import describe
-from bot.sandbox.pulumi.state import parse_stack_ref
+from bot.sandbox.pulumi.state import StackExists
 
 ADVANCE_LIMIT = 100_000  # ticks one advance may run, so "untilIdle" always ends
 _Body = TypeVar("_Body", bound=BaseModel)
@@ -58,19 +58,14 @@ async def _parse(request: web.Request, model: type[_Body]) -> _Body:
 
 
 async def create_stacks(request: web.Request) -> web.Response:
-    emulator, body = context.emulator(request), await _parse(request, CreateStacks)
-    seen: set[str] = set()
-    for ref in body.stacks:  # check every name first, so a bad one creates none
-        try:
-            org, project, name = parse_stack_ref(ref)
-        except ValueError as exc:
-            raise bad_request(str(exc)) from None
-        existing = emulator.registry.orgs.get(org)
-        if ref in seen or (existing is not None and f"{project}/{name}" in existing.stacks):
-            raise ApiError(409, f"stack '{ref}' already exists")
-        seen.add(ref)
-    created = [emulator.add_stack(ref, body.settings, with_settings=body.withSettings).ref for ref in body.stacks]
-    return web.json_response({"stacks": created}, status=201)
+    body = await _parse(request, CreateStacks)
+    try:
+        stacks = context.emulator(request).add_stacks(body.stacks, body.settings, with_settings=body.withSettings)
+    except StackExists as exc:
+        raise ApiError(409, str(exc)) from None
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    return web.json_response({"stacks": [stack.ref for stack in stacks]}, status=201)
 
 
 async def list_stacks(request: web.Request) -> web.Response:

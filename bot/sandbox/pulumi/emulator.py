@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from bot.sandbox.pulumi.config import EmulatorConfig
 from bot.sandbox.pulumi.demo import DEMO_ORG, demo_stacks
@@ -14,7 +15,7 @@ from bot.sandbox.pulumi.git import DEFAULT_BRANCH, Remotes
 from bot.sandbox.pulumi.journal import Journal
 from bot.sandbox.pulumi.secrets import Sealer
 from bot.sandbox.pulumi.settings import parse_replacement
-from bot.sandbox.pulumi.state import Registry, Stack, User, parse_stack_ref
+from bot.sandbox.pulumi.state import Registry, Stack, StackExists, User, parse_stack_ref
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +53,35 @@ class Emulator:
         self.faults.clear()
         for org in self.config.orgs:
             self.registry.ensure_org(org)
-        for ref in self.config.stacks:
-            self.add_stack(ref)
+        self.add_stacks(list(self.config.stacks))
         if not self.config.stacks and self.config.demo_org:
             self.registry.ensure_org(DEMO_ORG)
             for ref, settings in demo_stacks():
-                self.add_stack(ref, settings)
+                self.add_stacks([ref], settings)
 
-    def add_stack(self, ref: str, settings: object = None, *, with_settings: bool = True) -> Stack:
-        """Create a stack; ValueError (client-facing) when the name is bad or taken. Settings are wire form."""
+    def add_stacks(self, refs: list[str], settings: object = None, *, with_settings: bool = True) -> list[Stack]:
+        """Create stacks, all or none: ValueError (StackExists when a name is taken) or a 400 ApiError for bad
+        settings. ``settings`` is wire form; None means the defaults (the org's ``{project}.git``, main)."""
+        seen: set[str] = set()
+        for ref in refs:
+            if ref in seen or self.registry.exists(ref):
+                raise StackExists(f"stack '{ref}' already exists")
+            seen.add(ref)
+        stored = [self._initial_settings(ref, settings) if with_settings else None for ref in refs]
+        stacks = [self.registry.add_stack(ref) for ref in refs]
+        for stack, initial in zip(stacks, stored, strict=True):
+            stack.settings = initial
+        return stacks
+
+    def _initial_settings(self, ref: str, settings: object) -> dict[str, Any]:
         org, project, _ = parse_stack_ref(ref)
-        if settings is None and with_settings:
+        if settings is None:
             settings = {
                 "sourceContext": {
                     "git": {"repoUrl": f"https://github.com/{org}/{project}.git", "branch": DEFAULT_BRANCH}
                 }
             }
-        stored = parse_replacement(settings, self.sealer, ref) if with_settings else None
-        stack = self.registry.add_stack(ref)
-        stack.settings = stored
-        return stack
+        return parse_replacement(settings, self.sealer, ref)
 
     def user(self, token: str) -> User | None:
         return self.users.get(token)

@@ -32,11 +32,10 @@ def logs(deployment: Deployment, query: Mapping[str, str]) -> dict[str, Any]:
 def _position(deployment: Deployment, token: str | None) -> tuple[int, int]:
     if token is None:
         return 0, 0
-    parts = token.split(".")
     try:
-        job, step, position = (int(part) for part in parts) if len(parts) == 3 else (-1, -1, -1)
-    except ValueError:
-        job = step = position = -1
+        job, step, position = map(int, token.split("."))
+    except ValueError:  # not three integers
+        raise bad_request(f"invalid continuationToken {token!r}") from None
     if job != 0 or not 0 <= step <= len(deployment.steps) or position < 0:
         raise bad_request(f"invalid continuationToken {token!r}")
     return step, position

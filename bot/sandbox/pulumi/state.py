@@ -142,6 +142,10 @@ class Org:
         return sorted(stack.short for stack in self.stacks.values() if stack.paused)
 
 
+class StackExists(ValueError):
+    """A stack of that name already exists."""
+
+
 class Registry:
     """Organizations and their stacks, with the lookups the API answers 404 from."""
 
@@ -183,11 +187,15 @@ class Registry:
             raise not_found(f"No deployment settings for stack '{stack.ref}'")
         return stack.settings
 
+    def exists(self, ref: str) -> bool:
+        org_name, project, name = parse_stack_ref(ref)
+        return org_name in self.orgs and f"{project}/{name}" in self.orgs[org_name].stacks
+
     def add_stack(self, ref: str) -> Stack:
+        if self.exists(ref):
+            raise StackExists(f"stack '{ref}' already exists")
         org_name, project, name = parse_stack_ref(ref)
         org = self.ensure_org(org_name)
-        if f"{project}/{name}" in org.stacks:
-            raise ValueError(f"stack '{ref}' already exists")
         stack = Stack(org, project, name)
         org.stacks[stack.short] = stack
         return stack
