@@ -12,7 +12,8 @@ Runner = Callable[[argparse.Namespace], int]
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the bot in HTTP mode until interrupted: Slack posts to ``/slack/events``."""
+    """Run the bot until interrupted: in HTTP mode Slack posts to ``/slack/events``; in Socket Mode the bot
+    connects out to Slack and serves only its health check on the port."""
     from aiohttp import web
 
     from bot.app import create_app
@@ -23,8 +24,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
     configure_logging(settings.log_level)
-    app = create_app(settings)
-    print(f"deploybot: serving Slack requests on http://{args.host}:{settings.port}/slack/events", flush=True)
+    app = create_app(settings, args.mode)
+    where = "/slack/events" if args.mode == "serve" else "/healthz (Slack over Socket Mode)"
+    print(f"deploybot: serving on http://{args.host}:{settings.port}{where}", flush=True)
     web.run_app(app, host=args.host, port=settings.port, print=None, handle_signals=True)
     return 0
 
@@ -33,10 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deploybot", description="Slack ChatOps for Pulumi Deployments.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve_parser = commands.add_parser("serve", help="run the bot: Slack sends requests to POST /slack/events")
-    serve_parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # a server
-    serve_parser.add_argument("--port", type=int, default=None, help="port (default: PORT, else 3000)")
-    serve_parser.set_defaults(run=serve)
+    for mode, help_text in (
+        ("serve", "run the bot over HTTP: Slack sends requests to POST /slack/events"),
+        ("socket", "run the bot over Socket Mode (SLACK_APP_TOKEN); no public URL needed"),
+    ):
+        mode_parser = commands.add_parser(mode, help=help_text)
+        mode_parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+        mode_parser.add_argument("--port", type=int, default=None, help="port (default: PORT, else 3000)")
+        mode_parser.set_defaults(run=serve, mode=mode)
 
     sandbox = commands.add_parser("sandbox", help="run a local stand-in for an external service")
     services = sandbox.add_subparsers(dest="service", required=True, metavar="SERVICE")

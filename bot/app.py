@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -17,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import Chat
-from bot.config import Settings
+from bot.config import Mode, Settings
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from bot.pulumi import PulumiClient
@@ -79,20 +80,34 @@ async def close_deps(deps: Deps) -> None:
     await deps.store.redis.aclose()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """``deploybot serve``: Slack over HTTP at ``POST /slack/events``, and ``GET /healthz``."""
-    settings.require("serve")
-    assert settings.slack_signing_secret is not None  # required for serve
+def create_app(settings: Settings, mode: Mode = "serve") -> web.Application:
+    """The bot as an aiohttp app with ``GET /healthz``.
+
+    ``serve``: Slack posts to ``POST /slack/events`` (signatures verified). ``socket``: the app opens a Socket Mode
+    connection with ``SLACK_APP_TOKEN`` when it starts (no public URL needed) and closes it when it stops.
+    """
+    settings.require(mode)
     deps = build_deps(settings)
-    bolt = build_bolt(deps, signing_secret=settings.slack_signing_secret.get_secret_value())
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    bolt = build_bolt(deps, signing_secret=secret)
+    socket: AsyncSocketModeHandler | None = None
 
     async def health() -> dict[str, object]:
+        if socket is not None and not await socket.client.is_connected():
+            return {"ok": False, "reason": "Socket Mode is not connected"}
         return {"ok": True}
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        nonlocal socket
+        if mode == "socket":
+            assert settings.slack_app_token is not None  # required for socket mode
+            socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            await socket.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         yield
+        if socket is not None:
+            await socket.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         await close_deps(deps)
 
-    web_app = build_web_app(bolt, health)
+    web_app = build_web_app(bolt, health, slack_route=mode == "serve")
     web_app.cleanup_ctx.append(lifecycle)
     return web_app

@@ -43,8 +43,9 @@ async def to_slack_request(request: web.Request) -> SlackRequest:
     return SlackRequest(body=await request.text(), query=request.query_string, headers=dict(request.headers))
 
 
-def build_web_app(bolt: AsyncApp, health: HealthCheck) -> web.Application:
-    """Routes for Slack and for health checks; ``health`` returns a JSON body whose ``ok`` decides 200 or 503."""
+def build_web_app(bolt: AsyncApp, health: HealthCheck, *, slack_route: bool = True) -> web.Application:
+    """Routes for Slack (unless it comes over Socket Mode) and for health checks; ``health`` returns a JSON body
+    whose ``ok`` decides 200 or 503."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -57,6 +58,7 @@ def build_web_app(bolt: AsyncApp, health: HealthCheck) -> web.Application:
         return web.json_response(report, status=200 if report.get("ok") else 503)
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_post("/slack/events", slack_events)
+    if slack_route:
+        app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     return app

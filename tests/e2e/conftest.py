@@ -48,19 +48,28 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
     )
 
 
-@pytest.fixture
+@pytest.fixture(params=["serve", "socket"])
 async def bot(
-    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+    request: pytest.FixtureRequest,
+    slack_sandbox: SlackSandbox,
+    pulumi_sandbox: PulumiSandbox,
+    redis_url: str,
+    redis: object,
 ) -> AsyncIterator[Bot]:
-    """The bot in HTTP mode on a free port, with stacks acme/web/dev, acme/web/prod and acme/api/dev."""
+    """The bot on a free port, over HTTP (``serve``) and over Socket Mode (``socket``) in turn, with stacks
+    acme/web/dev, acme/web/prod and acme/api/dev."""
     await pulumi_sandbox.create_stacks(*STACKS)
-    settings = bot_settings(slack_sandbox, pulumi_sandbox, redis_url)
-    runner = web.AppRunner(create_app(settings))
+    mode = request.param
+    settings = bot_settings(slack_sandbox, pulumi_sandbox, redis_url, SLACK_APP_TOKEN=slack_sandbox.app_token)
+    runner = web.AppRunner(create_app(settings, mode))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await slack_sandbox.set_request_url(url + "/slack/events")
+    if mode == "serve":
+        await slack_sandbox.set_request_url(url + "/slack/events")
+    else:
+        assert (await slack_sandbox.socket(wait_connected=True))["connected"]
     try:
         yield Bot(url, settings, slack_sandbox, pulumi_sandbox)
     finally:

@@ -56,9 +56,11 @@ async def get_deployment(request: web.Request) -> web.Response:
 
 async def get_version(request: web.Request) -> web.Response:
     stack, raw = context.stack(request), request.match_info["version"]
-    if not raw.isdigit():
-        raise bad_request(f"the deployment version must be a positive integer, not {raw!r}")
-    return web.json_response(render.deployment(context.emulator(request).registry.deployment_version(stack, int(raw))))
+    try:
+        version = int(raw)
+    except ValueError:  # not a number, or more digits than Python converts
+        raise bad_request(f"the deployment version must be an integer, not {raw!r}") from None
+    return web.json_response(render.deployment(context.emulator(request).registry.deployment_version(stack, version)))
 
 
 async def list_stack(request: web.Request) -> web.Response:

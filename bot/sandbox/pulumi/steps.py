@@ -37,7 +37,10 @@ def plan_steps(operation: str, settings: dict[str, Any], fail_step: str | None) 
 
 
 def _mark_failing(steps: list[Step], choice: str) -> None:
-    by_index = int(choice) - 1 if choice.isdigit() else -1
+    try:
+        by_index = int(choice) - 1
+    except ValueError:  # a step name (or a number too long to be an index)
+        by_index = -1
     for index, step in enumerate(steps):
         if index == by_index or step.name.lower() == choice.lower():
             step.failure = [f"error: {step.name} failed: {FAIL_VARIABLE} selected this step\n", "exit status 1\n"]
