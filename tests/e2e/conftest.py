@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,6 +49,27 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
     )
 
 
+@asynccontextmanager
+async def running_bot(mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str) -> AsyncIterator[Bot]:
+    """The bot in ``mode`` on a free port, connected to the fake Slack, with stacks acme/web/dev, acme/web/prod
+    and acme/api/dev in the emulator."""
+    await pulumi.create_stacks(*STACKS)
+    settings = bot_settings(slack, pulumi, redis_url, SLACK_APP_TOKEN=slack.app_token)
+    runner = web.AppRunner(create_app(settings, mode))  # type: ignore[arg-type]  # "serve" or "socket"
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    if mode == "serve":
+        await slack.set_request_url(url + "/slack/events")
+    else:
+        assert (await slack.socket(wait_connected=True))["connected"]
+    try:
+        yield Bot(url, settings, slack, pulumi)
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture(params=["serve", "socket"])
 async def bot(
     request: pytest.FixtureRequest,
@@ -56,24 +78,18 @@ async def bot(
     redis_url: str,
     redis: object,
 ) -> AsyncIterator[Bot]:
-    """The bot on a free port, over HTTP (``serve``) and over Socket Mode (``socket``) in turn, with stacks
-    acme/web/dev, acme/web/prod and acme/api/dev."""
-    await pulumi_sandbox.create_stacks(*STACKS)
-    mode = request.param
-    settings = bot_settings(slack_sandbox, pulumi_sandbox, redis_url, SLACK_APP_TOKEN=slack_sandbox.app_token)
-    runner = web.AppRunner(create_app(settings, mode))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    if mode == "serve":
-        await slack_sandbox.set_request_url(url + "/slack/events")
-    else:
-        assert (await slack_sandbox.socket(wait_connected=True))["connected"]
-    try:
-        yield Bot(url, settings, slack_sandbox, pulumi_sandbox)
-    finally:
-        await runner.cleanup()
+    """The bot over HTTP (``serve``) and over Socket Mode (``socket``) in turn: a test runs once per mode."""
+    async with running_bot(request.param, slack_sandbox, pulumi_sandbox, redis_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def http_bot(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> AsyncIterator[Bot]:
+    """The bot over HTTP only, for what only exists there (request signatures)."""
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url) as running:
+        yield running
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], within: float = 5.0) -> T:
