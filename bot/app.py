@@ -25,7 +25,7 @@ from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
 from bot.store import Store
 from bot.web import build_web_app
-from handlers import actions, commands
+from handlers import actions, commands, events
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def build_bolt(deps: Deps, *, signing_secret: str) -> AsyncApp:
     )
     commands.register(bolt, deps)
     actions.register(bolt, deps)
+    events.register(bolt, deps)
 
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any], context: Any) -> None:
