@@ -128,5 +128,7 @@ async def test_unknown_routes_and_methods_answer_json(pulumi_sandbox: PulumiSand
     assert (missing.status, missing.body["code"]) == (404, 404)
     wrong_method = await api.call("PATCH", f"{api.st()}/settings", {})
     assert (wrong_method.status, wrong_method.body["code"]) == (405, 405)
-    bad_version = await api.get(f"{api.st()}/version/first")
-    assert bad_version.status == 400
+    for version in ("first", "²", "9" * 5000):
+        bad_version = await api.get(f"{api.st()}/version/{version}")
+        assert bad_version.status == 400, version
+    assert (await api.get(f"{api.st()}/version/0")).status == 404

@@ -203,6 +203,12 @@ async def test_sandbox_fail_step_by_name_and_by_index(pulumi_sandbox: PulumiSand
     assert [s["status"] for s in indexed["jobs"][0]["steps"]][-1] == "failed"
     update = (await api.get(f"{api.st()}/{by_index['id']}/updates")).body[0]
     assert update["info"]["result"] == "failed"
+    for odd in ("²", "9" * 5000, "no such step", "0"):  # not a step: noted in Setup's log, nothing fails
+        env = {"SANDBOX_FAIL_STEP": odd}
+        created = await api.create(body={"operation": "update", "operationContext": {"environmentVariables": env}})
+        await pulumi_sandbox.run_until_idle()
+        assert (await api.deployment(created["id"]))["status"] == "succeeded"
+        assert "names no step" in await _log_text(api, created)
 
 
 async def _summary(api: Api, pulumi_sandbox: PulumiSandbox, operation: str) -> tuple[str, dict[str, int]]:

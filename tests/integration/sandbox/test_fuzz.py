@@ -4,6 +4,7 @@ the emulator must always answer 2xx or 4xx (with a {code, message} body for erro
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -58,7 +59,9 @@ SCALARS = (
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12)
-    | st.sampled_from(["update", "destroy", "main", "refs/heads/main", "a" * 40, "[secret]", "1", "Get source"])
+    | st.sampled_from(
+        ["update", "destroy", "main", "refs/heads/main", "a" * 40, "[secret]", "1", "Get source", "²", "٣", "9" * 5000]
+    )
 )
 JSON_VALUES = st.recursive(
     SCALARS,
@@ -88,7 +91,17 @@ GIT = st.fixed_dictionaries(
 OPERATION_CONTEXT = st.fixed_dictionaries(
     {},
     optional={
-        "environmentVariables": st.dictionaries(st.sampled_from(["A", "SANDBOX_FAIL_STEP", " "]), SECRETS, max_size=3),
+        "environmentVariables": st.fixed_dictionaries(
+            {},
+            optional={
+                "A": SECRETS,
+                " ": SECRETS,
+                "SANDBOX_FAIL_STEP": st.sampled_from(
+                    ["1", "5", "0", "-1", "²", "٣", "9" * 5000, "Get source", " setup "]
+                )
+                | SECRETS,
+            },
+        ),
         "preRunCommands": st.lists(st.text(max_size=10), max_size=3) | SCALARS,
         "options": st.dictionaries(
             st.sampled_from(["skipIntermediateDeployments", "deleteAfterDestroy", "skipInstallDependencies"]),
@@ -179,8 +192,8 @@ async def test_settings_then_a_deployment_never_break_the_engine(
     pulumi_sandbox: PulumiSandbox, api: Api, settings_body: Any, create_body: Any
 ) -> None:
     await _prepare(pulumi_sandbox, api)
-    stored = await api.call("PUT", f"{ST}/settings", settings_body)
-    _assert_not_a_server_error("PUT", "settings", stored.status, stored.body)
+    stored = await api.call("POST", f"{ST}/settings", settings_body)  # a patch over _prepare's git source
+    _assert_not_a_server_error("POST", "settings", stored.status, stored.body)
     created = await api.call("POST", ST, create_body)
     event(f"settings {stored.status}, create {created.status}")
     _assert_not_a_server_error("POST", ST, created.status, created.body)
@@ -191,3 +204,28 @@ async def test_settings_then_a_deployment_never_break_the_engine(
             reply = await api.get(f"{ST}/{created.body['id']}{suffix}")
             assert reply.status == 200, reply.text
             json.dumps(reply.body)
+
+
+@FUZZ
+@given(segment=st.text(min_size=1, max_size=30), suffix=st.sampled_from(["", "/logs", "/updates", "/cancel"]))
+async def test_any_path_segment_gets_a_4xx_or_2xx(
+    pulumi_sandbox: PulumiSandbox, api: Api, segment: str, suffix: str
+) -> None:
+    await _prepare(pulumi_sandbox, api)
+    quoted = urllib.parse.quote(segment, safe="")
+    for path in (f"{ST}/{quoted}{suffix}", f"{ST}/version/{quoted}", f"/api/orgs/{quoted}/deployments"):
+        reply = await api.call("POST" if suffix == "/cancel" else "GET", path)
+        _assert_not_a_server_error("GET", path, reply.status, reply.body)
+
+
+@FUZZ
+@given(value=st.text(max_size=8) | st.sampled_from(["²", "٣", "9" * 5000, " 2 ", "-1", "0"]), secret=st.booleans())
+async def test_any_sandbox_fail_step_value_is_handled(
+    pulumi_sandbox: PulumiSandbox, api: Api, value: str, secret: bool
+) -> None:
+    await _prepare(pulumi_sandbox, api)
+    env = {"SANDBOX_FAIL_STEP": {"secret": value} if secret else value}
+    created = await api.call("POST", ST, {"operation": "update", "operationContext": {"environmentVariables": env}})
+    _assert_not_a_server_error("POST", ST, created.status, created.body)
+    finished = await api.call("POST", "/_sandbox/advance", {"untilIdle": True})
+    _assert_not_a_server_error("POST", "advance", finished.status, finished.body)
