@@ -27,7 +27,8 @@ async def create(request: web.Request) -> web.Response:
         merged,
         context.user(request),
         fail_step=_fail_step(emulator.sealer, stack, merged),
-        backend_url=f"{request.url.origin()}/",
+        # The raw Host header: request.url would parse it, and a malformed one must not be a 500.
+        backend_url=f"{request.scheme}://{request.host}/",
         inherit_settings=parsed.inherit_settings,
     )
     console_url = f"{emulator.config.console_url.rstrip('/')}/{stack.ref}/deployments/{deployment.version}"

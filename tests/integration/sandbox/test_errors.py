@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.integration.sandbox.conftest import Api
@@ -132,3 +134,21 @@ async def test_unknown_routes_and_methods_answer_json(pulumi_sandbox: PulumiSand
         bad_version = await api.get(f"{api.st()}/version/{version}")
         assert bad_version.status == 400, version
     assert (await api.get(f"{api.st()}/version/0")).status == 404
+
+
+async def test_a_malformed_host_header_is_no_server_error(pulumi_sandbox: PulumiSandbox) -> None:
+    await pulumi_sandbox.create_stacks("web/dev")
+    port = int(pulumi_sandbox.url.rsplit(":", 1)[1])
+    body = b'{"operation": "update"}'
+    for host in (b"x:99999999", b"\xff", b"a b"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /api/stacks/acme/web/dev/deployments HTTP/1.1\r\nHost: " + host
+            + b"\r\nAuthorization: token pul-test-admin\r\nConnection: close\r\n"
+            + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )  # fmt: skip
+        await writer.drain()
+        status_line = (await reader.read()).split(b"\r\n", 1)[0]
+        writer.close()
+        await writer.wait_closed()
+        assert status_line == b"HTTP/1.1 202 Accepted", host
