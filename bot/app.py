@@ -77,6 +77,7 @@ def build_deps(settings: Settings) -> Deps:
 
 
 async def close_deps(deps: Deps) -> None:
+    await deps.chat.close()
     await deps.pulumi.aclose()
     await deps.store.redis.aclose()
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings, mode: Mode = "serve") -> web.Application:
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         nonlocal socket
+        deps.chat.open()
         if mode == "socket":
             assert settings.slack_app_token is not None  # required for socket mode
             socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())

@@ -10,6 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import NotInChannel, SlackError
 from bot.render.message import Message
@@ -21,10 +22,35 @@ _NO_ACCESS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_
 
 
 class Chat:
-    """The bot's voice in Slack, over one AsyncWebClient (bot token)."""
+    """The bot's voice in Slack, over one AsyncWebClient (bot token) and one connection pool.
+
+    slack_sdk opens a new aiohttp session for every call unless given one; under load that connection setup was
+    the bot's largest cost after its own work, so ``open()`` gives the Web API client and response_url posts one.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._session: aiohttp.ClientSession | None = None
+
+    def open(self) -> None:
+        """Start the shared connection pool (call inside the running event loop)."""
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self.client.session = self._session = None
+
+    async def respond(self, response_url: str, payload: dict[str, Any]) -> None:
+        """POST to a payload's ``response_url`` (ephemeral answers, in-place updates)."""
+        webhook = AsyncWebhookClient(response_url, session=self._session)
+        try:
+            response = await webhook.send_dict(payload)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackError(type(exc).__name__, "response_url") from None
+        if response.status_code != 200:
+            raise SlackError(f"{response.status_code} {response.body[:100]}", "response_url")
 
     async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         try:

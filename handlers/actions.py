@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot import ids
 from bot.command import CommandError
@@ -106,15 +105,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _listener(deps: Deps, handler: ClickHandler) -> Callable[..., Awaitable[None]]:
-    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         click = Click.from_body(body)
-        answer = Answer(respond, click.channel_id)
+        answer = Answer(deps.chat, click.response_url, click.channel_id)
 
         async def work() -> None:
             if await deps.store.first_delivery("click", click.delivery_id):
                 await handler(deps, click, answer)
 
-        await answering(answer, work)
+        await answering(answer, work, deps.work_slots)
 
     return on_click

@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.command import (
     CancelCommand,
@@ -43,10 +42,10 @@ CANCEL_WARNING = (
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/deploy")
-    async def on_deploy(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_deploy(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()  # first, always: Slack gives up after 3 s; everything else happens after
         slash = SlashCommand.from_body(body)
-        answer = Answer(respond, slash.channel_id)
+        answer = Answer(deps.chat, slash.response_url, slash.channel_id)
 
         async def work() -> None:
             if not await deps.store.first_delivery("command", slash.trigger_id):
@@ -54,7 +53,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             command = parse_command(slash.text, deps.default_org)
             await run(deps, command, slash, answer)
 
-        await answering(answer, work)
+        await answering(answer, work, deps.work_slots)
 
 
 async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:

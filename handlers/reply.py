@@ -4,12 +4,12 @@ and the one place where our errors become a sentence for them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
-
+from bot.chat import Chat
 from bot.command import CommandError
 from bot.errors import DeploybotError, NotInChannel
 from bot.render.errors import error_text
@@ -27,15 +27,21 @@ def invite_text(channel: str) -> str:
 
 
 class Answer:
-    """Ephemeral replies to one person about one command or click."""
+    """Ephemeral replies to one person about one command or click, through its ``response_url``."""
 
-    def __init__(self, respond: AsyncRespond, channel: str | None = None) -> None:
-        self._respond = respond
+    def __init__(self, chat: Chat, response_url: str | None, channel: str | None = None) -> None:
+        self._chat = chat
+        self._url = response_url
         self.channel = channel
 
     async def show(self, message: Message, *, replace: bool = False) -> None:
         """Show ``message`` to the asker only; ``replace`` edits the message a button was clicked on."""
-        await self._respond(**message.payload(), response_type="ephemeral", replace_original=replace)
+        if self._url is None:  # Slack sends one with every command and message button; nothing to answer to
+            log.warning("no response_url to answer on")
+            return
+        await self._chat.respond(
+            self._url, {**message.payload(), "response_type": "ephemeral", "replace_original": replace}
+        )
 
     async def say(self, mrkdwn: str, *, replace: bool = False) -> None:
         await self.show(text_message(mrkdwn), replace=replace)
@@ -50,10 +56,17 @@ class Answer:
             await self.say(error_text(error))
 
 
-async def answering(answer: Answer, work: Callable[[], Awaitable[Any]]) -> None:
-    """Run ``work``; expected errors become a message to the asker, anything else goes to Bolt's error handler."""
+async def answering(
+    answer: Answer, work: Callable[[], Awaitable[Any]], slots: asyncio.Semaphore | None = None
+) -> None:
+    """Run ``work`` once a slot is free; expected errors become a message to the asker, anything else goes to
+    Bolt's error handler."""
     try:
-        await work()
+        if slots is None:
+            await work()
+        else:
+            async with slots:
+                await work()
     except DeploybotError as error:
         log.info("answered with an error", extra={"error": type(error).__name__})
         await answer.fail(error)
