@@ -58,8 +58,19 @@ def configure_logging(level: str) -> None:
     quiet_body_loggers()
 
 
+class _DropMisleading(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a configured client, warns
+    at every start that the token "will be unused" — true, and harmless, but it reads like a misconfiguration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well")
+
+
 def quiet_body_loggers() -> None:
     for name in BODY_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:
             logger.setLevel(logging.INFO)
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _DropMisleading) for f in bolt.filters):
+        bolt.addFilter(_DropMisleading())
