@@ -56,9 +56,7 @@ class Answer:
             await self.say(error_text(error))
 
 
-async def answering(
-    answer: Answer, work: Callable[[], Awaitable[Any]], slots: asyncio.Semaphore | None = None
-) -> None:
+async def answering(answer: Answer, work: Callable[[], Awaitable[Any]], slots: asyncio.Semaphore | None = None) -> None:
     """Run ``work`` once a slot is free; expected errors become a message to the asker, anything else goes to
     Bolt's error handler."""
     try:
