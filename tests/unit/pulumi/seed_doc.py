@@ -1,4 +1,5 @@
-"""The seed API doc's examples, read at test time from /work/shared/spec (next to the repository).
+"""The seed API doc's examples, read at test time from the copy kept beside the tests (``tests/payloads/pulumi``;
+a test checks it matches ``shared/spec`` whenever the shared workspace sits next to the repository).
 
 Its examples are invalid JSON in known ways: ``"..."`` placeholders (as list items and as a bare string inside an
 object) and a stray trailing comma; ``cleaned`` removes those and changes nothing else.
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-SPEC = Path(__file__).resolve().parents[3] / "../shared/spec/pulumi-deployments-api.md"
+SPEC = Path(__file__).resolve().parents[2] / "payloads" / "pulumi" / "pulumi-deployments-api.md"
+SHARED_SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "pulumi-deployments-api.md"
 
 _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
 _CURL_BODY = re.compile(r"-d '(.*?)'", re.DOTALL)
@@ -38,8 +38,6 @@ def cleaned(text: str) -> Any:
 
 
 def examples() -> list[Example]:
-    if not SPEC.exists():
-        pytest.skip(f"the seed API doc is not at {SPEC} (tests read it from the shared workspace)")
     found: list[Example] = []
     trail: list[str] = []  # the section's ## heading, then every ###/#### heading since, in order
     block: list[str] | None = None

@@ -25,7 +25,7 @@ from bot.pulumi.models import (
     SourceContext,
     StackDeploymentsMetadata,
 )
-from tests.unit.pulumi.seed_doc import Example, by_heading, cleaned, examples
+from tests.unit.pulumi.seed_doc import SHARED_SPEC, SPEC, Example, by_heading, cleaned, examples
 
 # Which model each example is: among the entries whose headings all appear above it, the one whose heading is
 # nearest (e.g. a "Response" under "Organization metadata request" that follows "Stack metadata request").
@@ -135,3 +135,9 @@ def test_list_example_has_nanosecond_times_and_nested_updates() -> None:
     assert first.updates[0].update_id == "df60a4c7-69dc-426d-8987-39e8544fe983"
     assert first.jobs[0].started is not None
     assert first.jobs[0].started.microsecond == 644409
+
+
+def test_the_copy_of_the_seed_doc_is_the_shared_one() -> None:
+    if not SHARED_SPEC.exists():
+        pytest.skip("the shared workspace is not next to this clone; the copy in tests/payloads is used as is")
+    assert SPEC.read_bytes() == SHARED_SPEC.read_bytes()
