@@ -192,3 +192,40 @@ async def test_settings_show_set_and_clear(bot: Bot) -> None:
     result = await bot.slack.command("U_ANA", CHANNEL, "settings show web/dev")
     [gone] = await result.responses()
     assert "has no deployment settings" in text_of(gone)
+
+
+async def test_view_logs_button_answers_privately(bot: Bot) -> None:
+    await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+    parent = await channel_message(bot, "deployment.logs")
+    await bot.pulumi.run_until_idle()
+    clicked = await bot.slack.click("U_BEN", parent, "deployment.logs")
+    [answer] = await clicked.responses()
+    assert "Log of" in text_of(answer)
+    assert answer["payload"]["response_type"] == "ephemeral"
+    assert answer["payload"]["replace_original"] is False  # the channel message stays as it is
+
+
+async def test_keep_cancels_nothing_and_previous_pages_back(bot: Bot) -> None:
+    for _ in range(2):
+        await bot.slack.command("U_CARA", CHANNEL, "preview web/dev")
+    await eventually(lambda: creates(bot), lambda found: len(found) == 2)
+    await bot.slack.command("U_CARA", CHANNEL, "cancel web/dev #2")
+    kept = await bot.slack.click("U_CARA", await ephemeral_with(bot, "U_CARA", "confirm.no"), "confirm.no")
+    [answer] = await kept.responses()
+    assert "nothing was changed" in text_of(answer)
+    assert [r for r in await bot.pulumi.requests() if r["path"].endswith("/cancel")] == []
+    await bot.slack.command("U_CARA", CHANNEL, "list web/dev --page 2 --page-size 1")
+    back = await bot.slack.click("U_CARA", await ephemeral_with(bot, "U_CARA", "list.previous"), "list.previous")
+    [first] = await back.responses()
+    assert "page 1 of 2" in text_of(first)
+
+
+async def test_every_command_has_help(bot: Bot) -> None:
+    result = await bot.slack.command("U_CARA", CHANNEL, "")
+    [everything] = await result.responses()
+    assert "/deploy logs" in text_of(everything)
+    for verb in ("update", "status", "list", "logs", "cancel", "pause", "info", "settings set"):
+        result = await bot.slack.command("U_CARA", CHANNEL, f"{verb} --help")
+        [answer] = await result.responses()
+        assert f"/deploy {verb}" in text_of(answer), verb
+        assert "Examples" in text_of(answer), verb
