@@ -1,11 +1,4 @@
-"""Deploybot's state in Redis. The only module that builds Redis keys and sets TTLs.
-
-Keys (all under ``deploybot:``):
-    seen:{kind}:{id}          string  a delivery already handled (trigger_id, event_id); expires after a day
-    deployment:{id}           string  DeploymentRecord JSON: who asked in Slack, where it was announced
-    view:{id}                 string  ViewState JSON: what an ephemeral answer shows, for its paging buttons
-    confirm:{id}              string  Confirmation JSON: an action waiting for the asker's "Confirm"
-"""
+"""The bot's own records in Redis: deliveries seen, deployments it started, paging views, confirmations."""
 
 from __future__ import annotations
 
@@ -21,12 +14,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StoreUnavailable
-
-PREFIX = "deploybot:"
-SEEN_TTL = 24 * 3600  # Slack retries within minutes; a day covers any resend
-DEPLOYMENT_TTL = 30 * 24 * 3600  # buttons on old messages still find who asked
-VIEW_TTL = 30 * 60  # a response_url works for 30 minutes; paging is useless after that
-CONFIRM_TTL = 15 * 60
+from bot.store import keys
+from bot.store.keys import CONFIRM_TTL, DEPLOYMENT_TTL, SEEN_TTL, VIEW_TTL
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -81,10 +70,6 @@ class Store:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
 
-    @staticmethod
-    def key(*parts: str) -> str:
-        return PREFIX + ":".join(parts)
-
     async def _call(self, operation: Awaitable[T]) -> T:
         try:
             return await operation
@@ -93,7 +78,7 @@ class Store:
 
     async def first_delivery(self, kind: str, delivery_id: str) -> bool:
         """True the first time ``delivery_id`` is seen (across every replica), False for a resend."""
-        created = await self._call(self.redis.set(self.key("seen", kind, delivery_id), b"1", nx=True, ex=SEEN_TTL))
+        created = await self._call(self.redis.set(keys.seen(kind, delivery_id), b"1", nx=True, ex=SEEN_TTL))
         return bool(created)
 
     async def _put(self, key: str, record: Record, ttl: int) -> None:
@@ -104,30 +89,30 @@ class Store:
         return None if raw is None else model.model_validate_json(raw)
 
     async def save_deployment(self, record: DeploymentRecord) -> None:
-        await self._put(self.key("deployment", record.deployment_id), record, DEPLOYMENT_TTL)
+        await self._put(keys.deployment(record.deployment_id), record, DEPLOYMENT_TTL)
 
     async def deployment(self, deployment_id: str) -> DeploymentRecord | None:
-        return await self._get(self.key("deployment", deployment_id), DeploymentRecord)
+        return await self._get(keys.deployment(deployment_id), DeploymentRecord)
 
     async def save_view(self, view: ViewState) -> str:
         view_id = new_id()
-        await self._put(self.key("view", view_id), view, VIEW_TTL)
+        await self._put(keys.view(view_id), view, VIEW_TTL)
         return view_id
 
     async def view(self, view_id: str) -> ViewState | None:
-        return await self._get(self.key("view", view_id), ViewState)
+        return await self._get(keys.view(view_id), ViewState)
 
     async def save_confirmation(self, confirmation: Confirmation) -> str:
         confirm_id = new_id()
-        await self._put(self.key("confirm", confirm_id), confirmation, CONFIRM_TTL)
+        await self._put(keys.confirm(confirm_id), confirmation, CONFIRM_TTL)
         return confirm_id
 
     async def confirmation(self, confirm_id: str) -> Confirmation | None:
-        return await self._get(self.key("confirm", confirm_id), Confirmation)
+        return await self._get(keys.confirm(confirm_id), Confirmation)
 
     async def take_confirmation(self, confirm_id: str) -> Confirmation | None:
         """Remove and return a confirmation: of two concurrent clicks, exactly one gets it."""
-        raw = await self._call(self.redis.getdel(self.key("confirm", confirm_id)))
+        raw = await self._call(self.redis.getdel(keys.confirm(confirm_id)))
         return None if raw is None else Confirmation.model_validate_json(raw)
 
     async def ping(self) -> bool:

@@ -1,0 +1,50 @@
+"""Every Redis key Deploybot uses, and every TTL. Nothing else in the code base spells a key.
+
+All keys live under ``deploybot:``:
+    seen:{kind}:{id}          string  a delivery already handled (trigger_id, event_id); expires after a day
+    deployment:{id}           string  DeploymentRecord JSON: who asked in Slack, where it was announced, the request
+    view:{id}                 string  ViewState JSON: what an ephemeral answer shows, for its paging buttons
+    confirm:{id}              string  Confirmation JSON: an action waiting for the asker's "Confirm"
+    watch:{id}                string  Watch JSON: what has been reported of a deployment so far
+    watches                   zset    deployment id -> when it is next due for a poll (epoch ms), or its lease
+    heartbeat:watcher         string  the replica whose watcher loop last completed a round (TTL: a few rounds)
+"""
+
+from __future__ import annotations
+
+PREFIX = "deploybot:"
+
+SEEN_TTL = 24 * 3600  # Slack retries within minutes; a day covers any resend
+DEPLOYMENT_TTL = 30 * 24 * 3600  # buttons on old messages still find who asked
+VIEW_TTL = 30 * 60  # a response_url works for 30 minutes; paging is useless after that
+CONFIRM_TTL = 15 * 60
+WATCH_TTL = 30 * 24 * 3600  # a watch that is still running; refreshed on every report
+FINISHED_WATCH_TTL = 24 * 3600  # a finished watch is kept a day for the buttons, then dropped
+
+
+def key(*parts: str) -> str:
+    return PREFIX + ":".join(parts)
+
+
+def seen(kind: str, delivery_id: str) -> str:
+    return key("seen", kind, delivery_id)
+
+
+def deployment(deployment_id: str) -> str:
+    return key("deployment", deployment_id)
+
+
+def view(view_id: str) -> str:
+    return key("view", view_id)
+
+
+def confirm(confirm_id: str) -> str:
+    return key("confirm", confirm_id)
+
+
+def watch(deployment_id: str) -> str:
+    return key("watch", deployment_id)
+
+
+WATCHES = key("watches")
+WATCHER_HEARTBEAT = key("heartbeat", "watcher")
