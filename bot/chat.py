@@ -12,13 +12,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.errors import NotInChannel, SlackError
+from bot.errors import NotInChannel, SlackError, SlackRateLimited
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
 
 # Answers meaning "the bot may not post there" rather than "something broke".
 _NO_ACCESS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
+
+
+# Slack's per-minute windows never ask for more; a wild header must not silence the bot for longer.
+_MAX_RETRY_AFTER = 600.0
+
+
+def _retry_after(headers: Any) -> float:
+    """Slack's ``Retry-After`` in seconds; 1 (slack_sdk's own default) when it is missing or not a number."""
+    value = next((str(v) for k, v in dict(headers or {}).items() if str(k).lower() == "retry-after"), "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return 1.0
+    return min(seconds, _MAX_RETRY_AFTER) if seconds >= 0 else 1.0  # NaN and negatives fail the test
 
 
 class Chat:
@@ -56,6 +70,8 @@ class Chat:
         try:
             return await call
         except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                raise SlackRateLimited(_retry_after(exc.response.headers), method) from None
             error = str(exc.response.get("error", "unknown_error"))
             if error in _NO_ACCESS:
                 raise NotInChannel(error, method) from None

@@ -15,8 +15,9 @@
     │   ├── BadResponse              a 2xx answer whose body is not what the API documents
     │   └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
     ├── StoreUnavailable             Redis did not answer
-    └── SlackError                   a Slack Web API call failed (.error is Slack's code, e.g. "ratelimited")
-        └── NotInChannel             the bot cannot post where it was asked (not a member, or no access)
+    └── SlackError                   a Slack Web API call failed (.error is Slack's code, e.g. "channel_not_found")
+        ├── NotInChannel             the bot cannot post where it was asked (not a member, or no access)
+        └── SlackRateLimited         HTTP 429 (.retry_after: the seconds Slack asked us to wait)
 
 ``Unavailable`` carries ``sent``: False when the request never left (safe to retry anything), True or None when it
 may have reached the server (a create-deployment must then not be repeated).
@@ -123,3 +124,11 @@ class SlackError(DeploybotError):
 
 class NotInChannel(SlackError):
     """The bot may not post in the channel: it was not invited, or the conversation is closed to it."""
+
+
+class SlackRateLimited(SlackError):
+    """Slack answered 429: wait ``retry_after`` seconds before calling this method (or channel) again."""
+
+    def __init__(self, retry_after: float, method: str = "") -> None:
+        super().__init__("ratelimited", method)
+        self.retry_after = retry_after
