@@ -115,6 +115,46 @@ class PulumiSandbox:
     async def reset(self) -> None:
         await self._control("POST", "reset")
 
+    async def add_webhook(
+        self, url: str, secret: str | None = None, filters: list[str] | None = None, stack: str | None = None
+    ) -> dict[str, Any]:
+        """Register a deployment webhook on this sandbox's org (or on one stack: ``project/stack`` here, or a full
+        ``org/project/stack``); returns it with its ``id``. ``filters`` None means all four events."""
+        body: dict[str, Any] = {"url": url, "secret": secret, "filters": filters, "org": self.org}
+        if stack is not None:
+            body["org"], _, body["stack"] = self.stack_ref(stack).partition("/")
+        result: dict[str, Any] = await self._control("POST", "webhooks", body)
+        return result
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        return list((await self._control("GET", "webhooks"))["webhooks"])
+
+    async def clear_webhooks(self) -> None:
+        await self._control("DELETE", "webhooks")
+
+    async def webhook_deliveries(
+        self, min: int = 0, wait: float = 5.0, *, since: int = 0, idle: bool = False
+    ) -> list[dict[str, Any]]:
+        """Deliveries (after ``since``) once at least ``min`` exist, and with ``idle`` once none is still pending
+        (queued, delayed, held or in flight); the emulator holds the request until then, at most ``wait``
+        seconds. Raises TimeoutError when the wait runs out first."""
+        flag = "true" if idle else "false"
+        answer = await self._control("GET", "webhooks/deliveries", since=since, min=min, wait=wait, idle=flag)
+        found: list[dict[str, Any]] = answer["deliveries"]
+        if len(found) < min or (idle and answer["pending"]):
+            raise TimeoutError(
+                f"waited {wait}s for {min} webhook deliveries{' and none pending' if idle else ''}: "
+                f"{len(found)} arrived, {answer['pending']} pending"
+            )
+        return found
+
+    async def webhook_faults(self, **spec: Any) -> dict[str, Any]:
+        """Set webhook faults (keyword names as in the control API: drop, duplicate, delay, count, reorder);
+        returns them all. ``webhook_faults()`` with no argument clears them."""
+        method = "POST" if spec else "DELETE"
+        result: dict[str, Any] = await self._control(method, "webhooks/faults", spec if spec else None)
+        return result
+
 
 @asynccontextmanager
 async def start_pulumi_sandbox(*, org: str = "acme", **config: Any) -> AsyncIterator[PulumiSandbox]:

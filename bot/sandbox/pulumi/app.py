@@ -1,4 +1,4 @@
-"""``create_app``: the emulator's aiohttp application — routes, middlewares, and the clock's lifetime."""
+"""``create_app``: the emulator's aiohttp application — routes, middlewares, and its background tasks' lifetimes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.sandbox.pulumi import api_deployments, api_org, api_stack, control, mid
 from bot.sandbox.pulumi.config import EmulatorConfig
 from bot.sandbox.pulumi.context import EMULATOR
 from bot.sandbox.pulumi.emulator import Emulator
+from bot.sandbox.pulumi.webhooks import control as webhooks_control
 
 ST = "/api/stacks/{org}/{project}/{stack}/deployments"
 ORG = "/api/orgs/{org}/deployments"
@@ -57,11 +58,12 @@ CONTROL_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/_sandbox/events", control.get_events),
     ("DELETE", "/_sandbox/events", control.clear_events),
     ("POST", "/_sandbox/reset", control.reset),
+    *webhooks_control.ROUTES,
 )
 
 
 def create_app(config: EmulatorConfig) -> web.Application:
-    """The emulator as an aiohttp application; its clock starts and stops with the app."""
+    """The emulator as an aiohttp application; its clock and webhook sender start and stop with the app."""
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[middleware.errors, middleware.request_log, middleware.faults, middleware.auth],
@@ -75,6 +77,8 @@ def create_app(config: EmulatorConfig) -> web.Application:
             if spelling not in resources:
                 resources[spelling] = app.router.add_resource(spelling)
             resources[spelling].add_route(method, handler)
+    # The sender starts first so it stops last: the clock stops before it, so no tick queues unsent deliveries.
+    app.cleanup_ctx.append(_webhook_sender)
     app.cleanup_ctx.append(_clock)
     return app
 
@@ -87,3 +91,8 @@ async def _clock(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
+    async with app[EMULATOR].webhooks.running():
+        yield

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import signal
+from typing import Any
 
 from aiohttp import web
 
 from bot.errors import ConfigError
 from bot.sandbox.pulumi.app import create_app
 from bot.sandbox.pulumi.config import EmulatorConfig
+from bot.sandbox.pulumi.webhooks.hook import WebhookConfig
 
 DEFAULT_TOKEN = "pul-sandbox-token"
 
@@ -28,6 +30,26 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {text}")
     return value
+
+
+class _WebhookUrl(argparse.Action):
+    """``--webhook-url U``: one more hook, as ``[url, secret]`` (a following ``--webhook-secret`` fills it in)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: Any = None
+    ) -> None:
+        hooks = getattr(namespace, self.dest) or []
+        setattr(namespace, self.dest, [*hooks, [value, None]])
+
+
+class _WebhookSecret(argparse.Action):
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: Any = None
+    ) -> None:
+        hooks = getattr(namespace, self.dest) or []
+        if not hooks or hooks[-1][1] is not None:
+            parser.error("--webhook-secret applies to the --webhook-url before it (one secret per URL)")
+        hooks[-1][1] = value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +75,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manual-clock", action="store_true", help="tick only on POST /_sandbox/advance")
     parser.add_argument("--console-url", default="https://app.pulumi.com", help="base of consoleUrl links")
     parser.add_argument("--seed", type=int, default=0, help="seed for probabilistic faults")
+    parser.add_argument(
+        "--webhook-url",
+        action=_WebhookUrl,
+        dest="webhooks",
+        metavar="URL",
+        help="send Pulumi's deployment webhooks (all four events, every org) to URL, repeatable",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        action=_WebhookSecret,
+        dest="webhooks",
+        metavar="S",
+        help="sign deliveries to the --webhook-url before it with secret S (Pulumi-Webhook-Signature)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
             manual_clock=args.manual_clock,
             console_url=args.console_url,
             seed=args.seed,
+            webhooks=tuple(WebhookConfig(url, secret) for url, secret in args.webhooks or []),
         )
         app = create_app(config)
-    except ValueError as exc:  # a bad --stack name, or an invalid combination of settings
+    except ValueError as exc:  # a bad --stack name or --webhook-url, or an invalid combination of settings
         raise ConfigError(str(exc)) from None
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is meant to stop
         asyncio.run(_serve(app, args.host, args.port, admin_tokens, member_tokens))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.sandbox.pulumi.webhooks.hook import WebhookConfig
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
@@ -23,6 +25,11 @@ class EmulatorConfig:
     max_body_bytes: int = 256 * 1024
     event_log_size: int = 200_000  # newest transitions kept for GET /_sandbox/events
     request_log_size: int = 20_000
+    webhooks: tuple[WebhookConfig, ...] = ()  # hooks that exist at start and after every reset
+    webhook_timeout: float = 5.0  # seconds one delivery may take before it counts as unanswered
+    webhook_queue_size: int = 10_000  # deliveries waiting to be sent; beyond it they are recorded as not sent
+    webhook_senders: int = 4  # tasks sending at once
+    webhook_log_size: int = 10_000  # newest deliveries kept for GET /_sandbox/webhooks/deliveries
 
     def __post_init__(self) -> None:
         if not self.admin_tokens:
@@ -31,3 +38,7 @@ class EmulatorConfig:
             raise ValueError("concurrency must be at least 1")
         if self.step_seconds <= 0:
             raise ValueError("step_seconds must be positive")
+        if not self.webhook_timeout > 0:
+            raise ValueError("webhook_timeout must be positive")
+        if min(self.webhook_queue_size, self.webhook_senders, self.webhook_log_size) < 1:
+            raise ValueError("webhook_queue_size, webhook_senders and webhook_log_size must be at least 1")

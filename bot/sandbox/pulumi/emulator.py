@@ -16,6 +16,7 @@ from bot.sandbox.pulumi.journal import Journal
 from bot.sandbox.pulumi.secrets import Sealer
 from bot.sandbox.pulumi.settings import parse_replacement
 from bot.sandbox.pulumi.state import Registry, Stack, StackExists, User, parse_stack_ref
+from bot.sandbox.pulumi.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,15 @@ class Emulator:
         self.faults = Faults(config.seed)
         self.requests = Journal(config.request_log_size)  # API requests; secrets redacted, no tokens
         self.events = EventLog(config.event_log_size)
-        # Transition listeners that survive a reset (the event log is the first; webhooks can be another).
-        self.listeners: list[Listener] = [self.events]
+        self.webhooks = WebhookSender(config)
+        # Transition listeners that survive a reset: the event log, and the webhook sender.
+        self.listeners: list[Listener] = [self.events, self.webhooks]
         self.step_seconds = config.step_seconds
         self.reset()
 
     def reset(self) -> None:
-        """Back to the start-up state: configured (or demo) stacks, default branches, empty logs, no faults."""
+        """Back to the start-up state: configured (or demo) stacks, default branches, empty logs, no faults,
+        only the configured webhooks."""
         self.registry = Registry(self.config.concurrency)
         self.remotes = Remotes()
         self.engine = Engine(self.registry, self.remotes, self.config.console_url)
@@ -51,6 +54,7 @@ class Emulator:
         self.events.clear()
         self.requests.clear()
         self.faults.clear()
+        self.webhooks.reset()  # back to the configured hooks
         for org in self.config.orgs:
             self.registry.ensure_org(org)
         self.add_stacks(list(self.config.stacks))
