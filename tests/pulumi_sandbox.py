@@ -1,7 +1,8 @@
 """Test-side handle on the Pulumi Deployments emulator: serve it on a free port, drive ``/_sandbox/`` over HTTP.
 
 Usage: ``async with start_pulumi_sandbox() as pulumi: await pulumi.create_stacks("web/dev")``, point the code under
-test at ``pulumi.url`` with ``pulumi.token``, then ``await pulumi.run_until_idle()``.
+test at ``pulumi.url`` with ``pulumi.token``, then ``await pulumi.run_until_idle()``. Webhooks: ``await
+pulumi.add_webhook(url, secret=…)``, then ``await pulumi.webhook_deliveries(min=n, idle=True)`` to wait for them.
 """
 
 from __future__ import annotations
@@ -149,11 +150,13 @@ class PulumiSandbox:
         return found
 
     async def webhook_faults(self, **spec: Any) -> dict[str, Any]:
-        """Set webhook faults (keyword names as in the control API: drop, duplicate, delay, count, reorder);
-        returns them all. ``webhook_faults()`` with no argument clears them."""
-        method = "POST" if spec else "DELETE"
-        result: dict[str, Any] = await self._control(method, "webhooks/faults", spec if spec else None)
+        """Set webhook faults (keyword names as in the control API: drop, duplicate, delay, count, reorder) and
+        return them all; with no argument, only return them."""
+        result: dict[str, Any] = await self._control("POST" if spec else "GET", "webhooks/faults", spec or None)
         return result
+
+    async def clear_webhook_faults(self) -> None:
+        await self._control("DELETE", "webhooks/faults")
 
 
 @asynccontextmanager

@@ -39,8 +39,40 @@ Control API (no auth, JSON in and out, errors are ``{"code", "message"}``):
 ``GET /_sandbox/events?since=seq`` / ``DELETE /_sandbox/events``
     Every transition: ``seq, at, atNs, kind`` (deployment|step), ``deploymentId, stack, version, operation,
     from, to`` (+ ``step, stepName``). ``from`` is null when a deployment is created (queued).
+``POST /_sandbox/webhooks`` ``{"url", "secret"?, "filters"?, "org"?, "stack"?}``
+    Register a deployment webhook: 201 ``{"id", "url", "hasSecret", "filters", "org", "stack"}`` (the secret is
+    write-only). ``filters`` (none = all four): ``deployment_queued`` (created), ``deployment_started`` (running),
+    ``deployment_succeeded``, ``deployment_failed`` (cancelled too). ``org`` null = every org; ``stack``
+    ``"project/stack"`` (with ``org``) makes it a stack hook. ``EmulatorConfig.webhooks`` and the CLI's
+    ``--webhook-url URL [--webhook-secret S]`` (repeatable; the secret signs the URL before it) add hooks at start.
+``GET /_sandbox/webhooks`` / ``DELETE /_sandbox/webhooks``
+    ``{"webhooks": […]}``; DELETE removes all of them, configured ones too (until a reset).
+``GET /_sandbox/webhooks/deliveries?since=seq&min=n&wait=s&idle=true``
+    ``{"deliveries": […], "pending": n}``, waiting up to ``wait`` seconds (30 at most) for ``min`` deliveries
+    after ``since`` and, with ``idle``, for none pending (queued, delayed, held or in flight). Each: ``seq, at,
+    id`` (its Pulumi-Webhook-ID), ``hookId, event, kind, url, status`` (0 = no answer or not sent), ``ok,
+    duration`` (ms), ``error, payload, headers`` (as sent, the signature too), ``response`` (its first 1 KiB),
+    ``faults`` (dropped, duplicated, delayed, reordered).
+``POST /_sandbox/webhooks/faults`` ``{"drop"?: n, "duplicate"?: n, "delay"?: s, "count"?: n, "reorder"?: n}``
+    Each field given replaces that fault: ``drop`` loses the next n deliveries (recorded, not sent);
+    ``duplicate`` sends the next n twice with the same ID and bytes; ``delay`` holds deliveries s seconds (the
+    next ``count``, or all until cleared); ``reorder`` holds the next n and sends them newest first (a batch left
+    unfilled goes in order when reordering is switched off). Answers 201 with all faults; ``GET`` shows them,
+    ``DELETE`` clears them.
 ``POST /_sandbox/reset``
-    Back to the start-up state (configured or demo stacks, fresh branches, empty logs, no faults).
+    Back to the start-up state (configured or demo stacks, fresh branches, empty logs, no faults, the configured
+    webhooks only).
+
+Webhooks (Pulumi's deployment webhooks, reference §7): every matching transition POSTs, from background tasks
+(``webhook_senders`` of them, a ``webhook_queue_size`` queue: a delivery that does not fit is recorded as not sent,
+and the engine's tick never waits), the ``raw`` JSON ``{"user": {"name", "githubLogin", "avatarUrl"},
+"organization": {…the same}, "projectName", "stackName", "deploymentUrl"`` (console URL ending
+``/deployments/<version>``), ``"version", "operation", "status"}`` (the status at that transition: not-started,
+running, succeeded, failed) with headers ``Content-Type: application/json``, ``User-Agent: pulumi-webhooks/1.0``,
+``Pulumi-Webhook-ID`` (a UUID per delivery), ``Pulumi-Webhook-Kind: deployment`` and, for a hook with a secret,
+``Pulumi-Webhook-Signature`` (lowercase hex HMAC-SHA256 of the body). A non-2xx answer, none within
+``webhook_timeout`` seconds, or a refused connection is a failed delivery; nothing is retried or redirected.
+A skipped deployment sends nothing.
 
 In a deployment's environment, ``SANDBOX_FAIL_STEP`` (a step name or 1-based index) makes that step fail.
 """
