@@ -158,7 +158,7 @@ async def test_reorder_sends_a_batch_newest_first(pulumi_sandbox: PulumiSandbox,
 async def test_a_burst_does_not_slow_the_tick(receiver: Receiver) -> None:
     stacks = tuple(f"acme/web/s{n}" for n in range(50))
     async with (
-        start_pulumi_sandbox(stacks=stacks, concurrency=50) as sandbox,
+        start_pulumi_sandbox(stacks=stacks, concurrency=50, webhook_senders=4) as sandbox,
         aiohttp.ClientSession() as session,
     ):
         api = Api(sandbox, session)

@@ -64,7 +64,9 @@ class WebhookSender:
         self.faults = WebhookFaults()
         self.deliveries = Journal(config.webhook_log_size)
         self.hooks: dict[int, WebhookConfig] = {}
-        self._generation = 0
+        self._next_id = 0
+        self.pending = 0  # accepted, not yet recorded: queued, delayed, held or in flight
+        self._generation = 0  # bumped by reset, so what was sent before it is not recorded after it
         self.reset()
 
     # -- hooks, faults, reset ----------------------------------------------------------------------------------
