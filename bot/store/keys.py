@@ -5,6 +5,9 @@ All keys live under ``deploybot:``:
     deployment:{id}           string  DeploymentRecord JSON: who asked in Slack, where it was announced, the request
     view:{id}                 string  ViewState JSON: what an ephemeral answer shows, for its paging buttons
     confirm:{id}              string  Confirmation JSON: an action waiting for the asker's "Confirm"
+    outbox:bucket:{m}:{s}     hash    a Slack send budget for method m in scope s (a channel id or "workspace"):
+                                      {tokens, at (Redis time, ms)}; dropped once it would be full again
+    outbox:blocked:{m}:{s}    string  present while Slack's Retry-After for method m in scope s runs (PX = the wait)
     watch:{id}                string  Watch JSON: what has been reported of a deployment so far
     watches                   zset    deployment id -> when it is next due for a poll (epoch ms), or its lease
     heartbeat:watcher         string  the replica whose watcher loop last completed a round (TTL: a few rounds)
@@ -40,6 +43,18 @@ def view(view_id: str) -> str:
 
 def confirm(confirm_id: str) -> str:
     return key("confirm", confirm_id)
+
+
+# A send bucket lives this long past the moment it would be full again (a missing bucket counts as full).
+SEND_BUCKET_MARGIN_MS = 1000
+
+
+def send_bucket(method: str, scope: str) -> str:
+    return key("outbox", "bucket", method, scope)
+
+
+def send_blocked(method: str, scope: str) -> str:
+    return key("outbox", "blocked", method, scope)
 
 
 def watch(deployment_id: str) -> str:

@@ -1,0 +1,134 @@
+"""Slack send budgets shared by every replica: token buckets and Retry-After blocks in Redis, timed by Redis' clock.
+
+Every replica reads one clock, Redis' ``TIME``, inside the scripts: the replicas' own monotonic clocks cannot be
+compared across processes, and their wall clocks may drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.store import keys
+
+T = TypeVar("T")
+
+# KEYS: n buckets, then their n block flags. ARGV: n, then per bucket: refill per ms, burst, ttl ms.
+# Takes one token from every bucket or from none; answers {0, 0}, or {ms to wait, 1-based index of who said no}.
+_TAKE = """
+local n = tonumber(ARGV[1])
+local wait, denied = 0, 0
+for i = 1, n do
+  local left = redis.call('PTTL', KEYS[n + i])
+  if left > wait then wait, denied = left, i end
+end
+if wait > 0 then return {wait, denied} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local levels = {}
+for i = 1, n do
+  local rate, burst = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local tokens, at = tonumber(state[1]), tonumber(state[2])
+  if tokens == nil or at == nil then tokens, at = burst, now end
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  levels[i] = tokens
+  if tokens < 1 then
+    local need = math.ceil((1 - tokens) / rate)
+    if need > wait then wait, denied = need, i end
+  end
+end
+if wait > 0 then return {wait, denied} end
+for i = 1, n do
+  redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i] - 1), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], ARGV[3 * i + 1])
+end
+return {0, 0}
+"""
+# KEYS: the block flag, its bucket. ARGV: block ms, bucket ttl ms. Keeps the longer of two blocks, and empties the
+# bucket: Slack's own bucket is empty when it answers 429, so ours must not burst again the moment the block ends.
+_BLOCK = """
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[2], 'tokens', '0', 'at', tostring(tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``per_second`` calls on average, ``burst`` of them at once after a quiet spell."""
+
+    per_second: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if not (self.per_second > 0 and math.isfinite(self.per_second)):
+            raise ValueError(f"a rate needs a positive, finite number of calls per second, not {self.per_second!r}")
+        if self.burst < 1:
+            raise ValueError(f"a rate needs a burst of at least 1 call, not {self.burst!r}")
+
+    @property
+    def refill_ms(self) -> int:
+        """Milliseconds an empty bucket takes to fill up again."""
+        return math.ceil(self.burst / self.per_second * 1000)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One token bucket: ``method`` calls in ``scope`` (a channel id, or "workspace") at ``rate``."""
+
+    method: str
+    scope: str
+    rate: Rate
+
+
+@dataclass(frozen=True)
+class Denied:
+    """Not now: ``limit`` has no token (or is blocked) for another ``wait`` seconds."""
+
+    wait: float
+    limit: Limit
+
+
+class SendBudgets:
+    """Token buckets in Redis, shared by every replica. Redis failures surface as StoreUnavailable."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._take = redis.register_script(_TAKE)
+        self._block = redis.register_script(_BLOCK)
+
+    async def _call(self, operation: Awaitable[T]) -> T:
+        # Any Redis error, not only a lost connection: a replica that turned read-only after a failover answers
+        # with an error too, and the outbox must then keep sending on its local budgets.
+        try:
+            return await operation
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
+
+    async def take(self, limits: Sequence[Limit]) -> Denied | None:
+        """One token from every bucket in ``limits`` (all or none); None when taken."""
+        bucket_keys = [keys.send_bucket(limit.method, limit.scope) for limit in limits]
+        block_keys = [keys.send_blocked(limit.method, limit.scope) for limit in limits]
+        args: list[str | float | int] = [len(limits)]
+        for limit in limits:
+            rate = limit.rate
+            args += [rate.per_second / 1000, rate.burst, rate.refill_ms + keys.SEND_BUCKET_MARGIN_MS]
+        wait_ms, denied = await self._call(self._take(keys=[*bucket_keys, *block_keys], args=args))
+        return None if int(denied) == 0 else Denied(int(wait_ms) / 1000, limits[int(denied) - 1])
+
+    async def block(self, limit: Limit, seconds: float) -> None:
+        """Nobody takes from ``limit`` for ``seconds`` (Slack's Retry-After), and its bucket starts again empty."""
+        block_ms = max(1, math.ceil(seconds * 1000))
+        ttl_ms = block_ms + limit.rate.refill_ms + keys.SEND_BUCKET_MARGIN_MS
+        flags = [keys.send_blocked(limit.method, limit.scope), keys.send_bucket(limit.method, limit.scope)]
+        await self._call(self._block(keys=flags, args=[block_ms, ttl_ms]))
