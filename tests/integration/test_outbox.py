@@ -151,8 +151,9 @@ async def test_a_429_blocks_every_replica_until_retry_after(redis: aioredis.Redi
                 # Replica a shares the block a moment after Slack's answer; b starts once it can see it. Polled:
                 # the key is another client's, and Redis' keyspace events would need CONFIG SET on a shared server.
                 blocked = keys.send_blocked("chat.postMessage", CHANNEL)
-                while await redis.pttl(blocked) <= 0:  # noqa: ASYNC110 - polled on purpose, see above
-                    await asyncio.sleep(0.001)
+                async with asyncio.timeout(1):  # the block lasts 1 s: not seen by then, it was not shared
+                    while await redis.pttl(blocked) <= 0:  # noqa: ASYNC110 - polled on purpose, see above
+                        await asyncio.sleep(0.001)
                 await asyncio.gather(first, *(b.post(CHANNEL, text_message(f"b{n}")) for n in range(3)))
         finally:
             await chat_a.close()
