@@ -103,6 +103,7 @@ class Outbox:
     # -- lifecycle --------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start the dispatcher task (calls queued before this wait for it)."""
         if self._stopped:
             raise RuntimeError("a stopped Outbox cannot start again; build a new one")
         if self._dispatcher is None:
@@ -114,8 +115,7 @@ class Outbox:
         self._stopped = True
         if self._dispatcher is not None:
             self._dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatcher
+            await asyncio.gather(self._dispatcher, return_exceptions=True)  # still cancellable itself
         if self._sending:
             _, late = await asyncio.wait(self._sending, timeout=STOP_GRACE_SECONDS)
             for task in late:
@@ -196,7 +196,9 @@ class Outbox:
         else:
             _settle(call, ts)
         finally:
-            if retry is None:  # cancelled by stop(): nobody may be left waiting (settled callers are skipped)
+            # Nobody may be left waiting. Callers answered above are skipped; only a cancellation by stop()
+            # arrives here with callers unanswered.
+            if retry is None:
                 _settle(call, error=SlackError("outbox_stopped", call.method))
             self._queue.finish(lane, retry)
             self._wake.set()

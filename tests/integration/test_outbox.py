@@ -19,7 +19,8 @@ from bot.errors import NotInChannel, SlackError
 from bot.outbox import Budgets, Outbox, Priority, Rate
 from bot.render.message import text_message
 from bot.store import keys
-from tests.conftest import _redis_server_binary, free_port
+from tests.conftest import free_port
+from tests.integration.redis_server import redis_server
 from tests.slack_sandbox import SlackSandbox, start_slack_sandbox
 
 SCALE = 0.02  # the fake's minute lasts 1.2 s: ~50 posts/s per channel
@@ -171,34 +172,24 @@ async def test_a_429_blocks_every_replica_until_retry_after(redis: aioredis.Redi
 async def test_the_outbox_keeps_delivering_when_redis_goes_away(
     slack: SlackSandbox, chat: Chat, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        _redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    private = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=1, socket_timeout=1)
-    try:
-        assert server.stdout is not None
-        while b"Ready to accept connections" not in (line := await server.stdout.readline()):
-            assert line, "the private redis-server stopped before it was ready"
-        async with Outbox(chat, private, budgets=FAST) as outbox:
-            parent = await outbox.post(CHANNEL, text_message("deployment"))
-            before = [outbox.post(CHANNEL, text_message(f"step {n}"), thread_ts=parent) for n in range(5)]
-            await asyncio.gather(*before)
-            assert await private.exists(keys.send_bucket("chat.postMessage", CHANNEL))  # the shared budget was used
+    async with redis_server(free_port()) as server:
+        private = aioredis.Redis.from_url(server.url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            async with Outbox(chat, private, budgets=FAST) as outbox:
+                parent = await outbox.post(CHANNEL, text_message("deployment"))
+                before = [outbox.post(CHANNEL, text_message(f"step {n}"), thread_ts=parent) for n in range(5)]
+                await asyncio.gather(*before)
+                assert await private.exists(keys.send_bucket("chat.postMessage", CHANNEL))  # the shared budget
 
-            server.terminate()
-            await server.wait()
-            with caplog.at_level(logging.WARNING, logger="bot.outbox.budget"):
-                after = [outbox.post(CHANNEL, text_message(f"step {n}"), thread_ts=parent) for n in range(5, 15)]
-                final = outbox.post(CHANNEL, text_message("succeeded"), thread_ts=parent, priority=Priority.FINAL)
-                edit = outbox.update(CHANNEL, parent, text_message("deployment: succeeded"), priority=Priority.FINAL)
-                await asyncio.gather(*after, final, edit)
-    finally:
-        if server.returncode is None:
-            server.terminate()
-            await server.wait()
-        await private.aclose()
+                await server.stop()
+                with caplog.at_level(logging.WARNING, logger="bot.outbox.budget"):
+                    after = [outbox.post(CHANNEL, text_message(f"step {n}"), thread_ts=parent) for n in range(5, 15)]
+                    final = outbox.post(CHANNEL, text_message("succeeded"), thread_ts=parent, priority=Priority.FINAL)
+                    shown = text_message("deployment: succeeded")
+                    edit = outbox.update(CHANNEL, parent, shown, priority=Priority.FINAL)
+                    await asyncio.gather(*after, final, edit)
+        finally:
+            await private.aclose()
 
     replies = texts((await slack.thread(CHANNEL, parent))[1:])
     assert replies == [f"step {n}" for n in range(15)] + ["succeeded"]
@@ -260,3 +251,17 @@ async def test_stopping_answers_every_waiting_caller(slack: SlackSandbox, chat: 
     with pytest.raises(SlackError, match="outbox_stopped"):
         await outbox.post(CHANNEL, text_message("after stop"))
     assert texts(await slack.messages(CHANNEL)) == ["first"]
+
+
+async def test_a_post_whose_caller_gave_up_before_it_went_out_is_not_sent(
+    slack: SlackSandbox, chat: Chat, redis: aioredis.Redis
+) -> None:
+    outbox = Outbox(chat, redis, budgets=FAST)
+    abandoned = asyncio.create_task(outbox.post(CHANNEL, text_message("nobody waits for this")))
+    kept = asyncio.create_task(outbox.post(CHANNEL, text_message("still wanted")))
+    await asyncio.sleep(0)  # both queued
+    abandoned.cancel()
+    async with outbox:
+        await kept
+    assert abandoned.cancelled()
+    assert texts(await slack.messages(CHANNEL)) == ["still wanted"]

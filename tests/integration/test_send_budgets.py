@@ -1,16 +1,20 @@
-"""The outbox's shared budgets in a real Redis: atomic across replicas, all-or-nothing, 429 blocks, keys expire."""
+"""The outbox's shared budgets in a real Redis: atomic across replicas, all-or-nothing, 429 blocks, keys expire,
+and the fall-back to local budgets while Redis is away."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 import redis.asyncio as aioredis
 
 from bot.errors import StoreUnavailable
+from bot.outbox.budget import REDIS_RETRY_SECONDS, BudgetKeeper
 from bot.store import keys
 from bot.store.budgets import Limit, Rate, SendBudgets
 from tests.conftest import free_port
+from tests.integration.redis_server import RedisServer
 
 CHANNEL = Limit("chat.postMessage", "C1", Rate(1.0, 3))
 WORKSPACE = Limit("chat.postMessage", "workspace", Rate(5.0, 20))
@@ -74,3 +78,46 @@ async def test_redis_down_is_store_unavailable() -> None:
             await SendBudgets(nowhere).take([CHANNEL])
     finally:
         await nowhere.aclose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_keeper_goes_local_while_redis_is_away_and_back_when_it_returns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    server = RedisServer(free_port())
+    client = aioredis.Redis.from_url(server.url, socket_connect_timeout=1, socket_timeout=1)
+    keeper = BudgetKeeper(client, clock)
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.outbox.budget"):
+            # No Redis yet: the local bucket starts empty and refills by the injected clock.
+            assert await keeper.take([CHANNEL]) is not None
+            assert not keeper.shared
+            clock.now += 3.0
+            assert [await keeper.take([CHANNEL]) for _ in range(4)].count(None) == 3
+            assert not keeper.shared
+
+            await server.start()
+            # Redis is not asked again before its retry time: the answer is local (a bucket this process never
+            # used starts empty), where Redis, with no bucket yet, would have said yes.
+            assert await keeper.take([WORKSPACE]) is not None
+            assert not keeper.shared
+            clock.now += REDIS_RETRY_SECONDS
+            assert await keeper.take([WORKSPACE]) is None  # then it is, and answers
+            assert keeper.shared
+            assert await client.exists(keys.send_bucket("chat.postMessage", "workspace"))
+    finally:
+        await client.aclose()
+        await server.stop()
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "Redis is unreachable: the Slack outbox keeps sending on this replica's own budgets",
+        "Redis is back: the Slack outbox shares its budgets with the other replicas again",
+    ]
