@@ -1,7 +1,10 @@
 """Slack send budgets shared by every replica: token buckets and Retry-After blocks in Redis, timed by Redis' clock.
 
 Every replica reads one clock, Redis' ``TIME``, inside the scripts: the replicas' own monotonic clocks cannot be
-compared across processes, and their wall clocks may drift apart.
+compared across processes, and their wall clocks may drift apart. Our own scripts rather than the ``limits``
+package: a post must take from its channel's and the workspace's bucket in one step or from neither, the outbox
+needs the wait until the next token, and a 429 must block a budget for everyone — ``limits`` hits one window-based
+limit at a time.
 """
 
 from __future__ import annotations
