@@ -33,21 +33,23 @@ from __future__ import annotations
 import re
 
 MARKER = "[redacted]"
+_MARKER_RUN = re.compile(f"(?:{re.escape(MARKER)}){{2,}}")
+_MAX_PASSES = 4
 
 # Scanners such as detect-secrets and gitleaks report findings; none rewrites a line in place keeping its shape,
 # which is what a Slack message needs. The shapes follow the vendors' documented token formats.
 _SHAPES = tuple(
     re.compile(pattern)
     for pattern in (
-        r"(?<![A-Za-z0-9_-])(?P<keep>pul-)[0-9a-fA-F]{32,}+",  # Pulumi access token
-        r"(?<![A-Za-z0-9_-])(?P<keep>xoxe\.xox[a-z]-|xox[a-z]-|xapp-)[A-Za-z0-9-]{8,}+",  # Slack tokens
-        r"(?<![A-Za-z0-9_-])(?P<keep>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]++",
+        r"(?P<keep>pul-)[0-9a-fA-F]{32,}+",  # Pulumi access token
+        r"(?P<keep>xoxe\.xox[a-z]-|xox[a-z]-|xapp-)[A-Za-z0-9-]{8,}+",  # Slack tokens
+        r"(?P<keep>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]++",
         r"(?<![A-Za-z0-9])(?P<keep>AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",  # AWS key id
-        r"(?<![A-Za-z0-9/+=])(?P<keep>)(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz)[A-Za-z0-9/+=]{20,}+",  # AWS session token
-        r"(?<![A-Za-z0-9_-])(?P<keep>AIza)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])",  # Google API key
-        r"(?<![A-Za-z0-9_-])(?P<keep>ya29\.|GOCSPX-)[A-Za-z0-9_-]{20,}+",  # Google OAuth token, client secret
-        r"(?<![A-Za-z0-9_-])(?P<keep>gh[pousr]_)[A-Za-z0-9]{30,}+",  # GitHub tokens
-        r"(?<![A-Za-z0-9_-])(?P<keep>github_pat_)[A-Za-z0-9_]{22,}+",  # GitHub fine-grained token
+        r"(?P<keep>)(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz)[A-Za-z0-9/+=]{20,}+",  # AWS session token
+        r"(?P<keep>AIza)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])",  # Google API key
+        r"(?P<keep>ya29\.|GOCSPX-)[A-Za-z0-9_-]{20,}+",  # Google OAuth token, client secret
+        r"(?P<keep>gh[pousr]_)[A-Za-z0-9]{30,}+",  # GitHub tokens
+        r"(?P<keep>github_pat_)[A-Za-z0-9_]{22,}+",  # GitHub fine-grained token
         r"(?<![A-Za-z0-9_-])(?P<keep>)eyJ[A-Za-z0-9_-]{4,}+\.[A-Za-z0-9_-]{4,}+\.[A-Za-z0-9_-]*+",  # JWT
         r"(?<![A-Za-z0-9_~.-])(?P<keep>)[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])",  # Azure AD
     )
@@ -60,7 +62,7 @@ _PEM_END = re.compile("-----END" + _PEM_LABEL)
 # A block's body, up to its END or the end of the line; or, for an END whose BEGIN was cut off, the run before it.
 _PEM_BODY = re.compile(
     rf"(?P<begin>{_PEM_BEGIN.pattern})(?P<body>.*?)(?={_PEM_END.pattern}|\Z)"
-    rf"|(?<![^\s\"'])(?P<tail>[^\s\"']*?)(?={_PEM_END.pattern})",
+    rf"|(?<![^\s\"'-])(?P<tail>[^\s\"'-]*?)(?={_PEM_END.pattern})",  # base64 has no dash; armour has
     re.DOTALL,
 )
 # A body line that is already MARKER is not one: redacting the output again must not reach further back.
@@ -121,11 +123,23 @@ _CONFIG_VALUED_SWITCHES = frozenset({"-s", "--stack", "-C", "--cwd", "--config-f
 
 def redact_line(line: str) -> str:
     """``line`` with every credential it carries replaced by MARKER, and everything else as it was."""
+    # Hiding one secret can expose the edge of another glued to it (`pul-…pul-…`), so repeat until nothing changes;
+    # the cap keeps the work linear, and real lines settle in one pass (a second one confirms it).
+    for _ in range(_MAX_PASSES):
+        redacted = _redact_once(line)
+        if redacted == line:
+            break
+        line = redacted
+    return line
+
+
+def _redact_once(line: str) -> str:
     line = _PEM_BODY.sub(_redact_pem_body, line)
     for shape in _SHAPES:
         line = shape.sub(lambda found: found["keep"] + MARKER, line)
     line = _URL_PASSWORD.sub(lambda found: found["keep"] + MARKER + "@", line)
-    return _redact_assignments(_redact_config_set(line))
+    line = _redact_assignments(_redact_config_set(line))
+    return _MARKER_RUN.sub(MARKER, line)  # neighbouring pieces of one secret: one marker says as much
 
 
 def redact_lines(lines: list[str]) -> list[str]:
@@ -138,10 +152,10 @@ def redact_lines(lines: list[str]) -> list[str]:
         if inside and end is None:
             redacted[index] = _blank(line)
             continue
-        if end is not None and (inside or _orphan_end(line, end)):
+        if inside and end is not None:
             redacted[index] = _blank(line[: end.start()]) + redact_line(line[end.start() :])
-            if not inside:
-                _blank_body_before(lines, redacted, index)
+        elif end is not None and _orphan_end(line, end):
+            _blank_body_before(lines, redacted, index)
         begins = list(_PEM_BEGIN.finditer(line))
         inside = bool(begins) and _PEM_END.search(line, begins[-1].end()) is None
     return redacted
