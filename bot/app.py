@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +13,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -20,23 +23,32 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat import Chat
 from bot.config import Mode, Settings
 from bot.deps import Deps
+from bot.discovery import Discovery
 from bot.errors import StoreUnavailable
+from bot.outbox import Outbox
 from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
+from bot.reporter import SlackReporter
 from bot.store import Store
+from bot.store.subscriptions import Subscriptions
+from bot.store.watches import Watches
+from bot.watcher import Watcher
 from bot.web import build_web_app
 from handlers import actions, commands, events
 
 log = logging.getLogger(__name__)
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """The bot-token client: retries a dropped connection once and a 429 twice (after Retry-After)."""
+def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
+    """A bot-token client that retries a dropped connection once, and (for answers to people) a 429 twice after its
+    Retry-After. The watcher's outbox handles 429s itself, sharing the block with every replica, so its client
+    must not retry them on its own."""
     assert settings.slack_bot_token is not None  # Settings.require() ran before
+    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
+    if retry_rate_limits:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_base_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_base_url, retry_handlers=handlers
     )
 
 
@@ -73,7 +85,14 @@ def build_deps(settings: Settings) -> Deps:
     assert settings.pulumi_access_token is not None  # Settings.require() ran before
     redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     pulumi = PulumiClient(settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url))
-    return Deps(settings=settings, pulumi=pulumi, store=Store(redis), chat=Chat(slack_client(settings)))
+    return Deps(
+        settings=settings,
+        pulumi=pulumi,
+        store=Store(redis),
+        chat=Chat(slack_client(settings)),
+        watches=Watches(redis),
+        subscriptions=Subscriptions(redis),
+    )
 
 
 async def close_deps(deps: Deps) -> None:
@@ -82,21 +101,41 @@ async def close_deps(deps: Deps) -> None:
     await deps.store.redis.aclose()
 
 
-def create_app(settings: Settings, mode: Mode = "serve") -> web.Application:
-    """The bot as an aiohttp app with ``GET /healthz``.
+WATCHER = web.AppKey("watcher", Watcher)
+
+
+def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = True) -> web.Application:
+    """The bot as an aiohttp app with ``GET /healthz``, and the watcher running beside it.
 
     ``serve``: Slack posts to ``POST /slack/events`` (signatures verified). ``socket``: the app opens a Socket Mode
     connection with ``SLACK_APP_TOKEN`` when it starts (no public URL needed) and closes it when it stops.
+    ``watch_loop=False`` leaves the watcher's loop off (tests drive ``app[WATCHER].poll_once()`` themselves).
     """
     settings.require(mode)
     deps = build_deps(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     bolt = build_bolt(deps, signing_secret=secret)
+    outbox_chat = Chat(slack_client(settings, retry_rate_limits=False))
+    outbox = Outbox(outbox_chat, deps.store.redis)
+    reporter = SlackReporter(outbox, deps.store, deps.clock)
+    discovery = Discovery(
+        deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
+    )
+    watcher = Watcher(
+        deps.pulumi,
+        deps.watches,
+        deps.subscriptions,
+        reporter,
+        discovery=discovery,
+        interval=settings.deploybot_poll_interval,
+    )
     socket: AsyncSocketModeHandler | None = None
 
     async def health() -> dict[str, object]:
         if socket is not None and not await socket.client.is_connected():
             return {"ok": False, "reason": "Socket Mode is not connected"}
+        if watch_loop and not await deps.watches.alive(watcher.replica):
+            return {"ok": False, "reason": "the watcher has not completed a round recently"}
         return {"ok": True}
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -106,11 +145,21 @@ def create_app(settings: Settings, mode: Mode = "serve") -> web.Application:
             assert settings.slack_app_token is not None  # required for socket mode
             socket = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
             await socket.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+        outbox_chat.open()
+        await outbox.start()
+        stop = asyncio.Event()
+        loop = asyncio.create_task(watcher.run(stop), name="watcher") if watch_loop else None
         yield
+        stop.set()
+        if loop is not None:
+            await loop
+        await outbox.stop()
+        await outbox_chat.close()
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         await close_deps(deps)
 
     web_app = build_web_app(bolt, health, slack_route=mode == "serve")
+    web_app[WATCHER] = watcher
     web_app.cleanup_ctx.append(lifecycle)
     return web_app

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
+    deploybot_poll_interval: float = Field(default=5.0, gt=0, le=600)
 
     def require(self, mode: Mode) -> None:
         """Stop with one line naming the first variable ``mode`` needs and does not have."""

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr, ValidationError
@@ -20,6 +21,7 @@ from bot.pulumi import (
     PulumiClient,
     StackRef,
 )
+from bot.pulumi.models import REDACTED
 
 LOG_TAIL = 30  # lines a log excerpt shows by default
 
@@ -51,10 +53,33 @@ def create_request(command: DeployCommand, ciphertexts: dict[str, str]) -> Creat
         raise CommandError(f"{where}: {first['msg']}", command.operation) from None
 
 
-async def start(pulumi: PulumiClient, command: DeployCommand) -> DeploymentCreated:
-    """Create the deployment the command describes (Pulumi queues it when the stack or org is busy or paused)."""
+async def seal(pulumi: PulumiClient, stack: StackRef, document: Any) -> Any:
+    """``document`` with every plaintext secret (``{"secret": "…"}``, e.g. from ``--set``) turned into ciphertext,
+    so what the bot sends and stores (for Retry) never holds a plaintext secret."""
+    if isinstance(document, list):
+        return [await seal(pulumi, stack, item) for item in document]
+    if not isinstance(document, dict):
+        return document
+    secret = document.get("secret")
+    if set(document) == {"secret"} and isinstance(secret, str) and secret and secret != REDACTED:
+        encrypted = await pulumi.encrypt_secret(stack, SecretStr(secret))
+        return {"ciphertext": encrypted.ciphertext}
+    return {key: await seal(pulumi, stack, value) for key, value in document.items()}
+
+
+async def start(pulumi: PulumiClient, command: DeployCommand) -> tuple[DeploymentCreated, dict[str, Any]]:
+    """Create the deployment the command describes (Pulumi queues it when the stack or org is busy or paused).
+
+    Returns Pulumi's answer and the request as sent, which holds secrets only as ciphertext.
+    """
     ciphertexts = await encrypt_secrets(pulumi, command.stack, command.secret_env)
-    return await pulumi.create_deployment(command.stack, create_request(command, ciphertexts))
+    request = await seal(pulumi, command.stack, create_request(command, ciphertexts).to_wire())
+    return await restart(pulumi, command.stack, request), request
+
+
+async def restart(pulumi: PulumiClient, stack: StackRef, request: dict[str, Any]) -> DeploymentCreated:
+    """Create a deployment from a request recorded earlier (the Retry button)."""
+    return await pulumi.create_deployment(stack, CreateDeploymentRequest.model_validate(request))
 
 
 async def resolve(pulumi: PulumiClient, stack: StackRef, ref: DeploymentRef | None) -> Deployment:

@@ -11,6 +11,8 @@ from bot.chat import Chat
 from bot.config import Settings
 from bot.pulumi import PulumiClient
 from bot.store import Store
+from bot.store.subscriptions import Subscriptions
+from bot.store.watches import Watches
 
 
 def utcnow() -> datetime:
@@ -25,6 +27,8 @@ class Deps:
     pulumi: PulumiClient
     store: Store
     chat: Chat
+    watches: Watches
+    subscriptions: Subscriptions
     clock: Callable[[], datetime] = field(default=utcnow)
     # Work after an ack waits for one of these slots. asyncio has no priorities: with every answer in flight at
     # once, a new request's ack queues behind their callbacks. Bounding the work keeps acks fast under load

@@ -8,6 +8,7 @@ from typing import Final
 DEPLOYMENT_CANCEL: Final = "deployment.cancel"
 DEPLOYMENT_LOGS: Final = "deployment.logs"
 DEPLOYMENT_STATUS: Final = "deployment.status"
+DEPLOYMENT_RETRY: Final = "deployment.retry"
 
 # Ephemeral confirmations asked by commands (/deploy cancel, /deploy settings clear).
 CONFIRM_YES: Final = "confirm.yes"

@@ -49,6 +49,14 @@ async def on_deployment_logs(deps: Deps, click: Click, answer: Answer) -> None:
     await queries.show_log_tail(deps, answer, click.user_id, stack, record.deployment_id, LOG_TAIL)
 
 
+async def on_deployment_retry(deps: Deps, click: Click, answer: Answer) -> None:
+    record = await deps.store.deployment(click.value)
+    if record is None or record.request is None:
+        await answer.say("I no longer have what that deployment was asked with; start it again with `/deploy`.")
+        return
+    await changes.retry(deps, record, click.user_id)
+
+
 async def on_confirm(deps: Deps, click: Click, answer: Answer) -> None:
     pending = await deps.store.confirmation(click.value)
     if pending is None:
@@ -91,6 +99,7 @@ async def on_logs_more(deps: Deps, click: Click, answer: Answer) -> None:
 HANDLERS: dict[str, ClickHandler] = {
     ids.DEPLOYMENT_CANCEL: on_deployment_cancel,
     ids.DEPLOYMENT_LOGS: on_deployment_logs,
+    ids.DEPLOYMENT_RETRY: on_deployment_retry,
     ids.CONFIRM_YES: on_confirm,
     ids.CONFIRM_NO: on_confirm,
     ids.LIST_PREVIOUS: on_list_page,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,12 +15,14 @@ from bot import deployments
 from bot.command import CommandError, DeployCommand, OrgTarget, Target
 from bot.deps import Deps
 from bot.errors import SlackError
-from bot.pulumi import SettingsFields, StackRef
+from bot.pulumi import DeploymentCreated, SettingsFields, StackRef
 from bot.render import announce
 from bot.render.deployment import deployment_message, status_text
 from bot.render.message import Message, text_message
 from bot.render.text import escape
 from bot.store import DeploymentRecord
+from bot.store.subscriptions import Subscription
+from bot.store.watches import Watch
 from handlers.reply import Answer
 
 log = logging.getLogger(__name__)
@@ -43,30 +46,61 @@ async def announced(deps: Deps, channel: str, pending: str, work: Callable[[str]
 
 
 async def start_deployment(deps: Deps, command: DeployCommand, user: str, channel: str) -> None:
-    """Announce, create, record, then turn the announcement into the deployment's message.
+    """Announce, create, record, then turn the announcement into the deployment's message and follow it.
 
     A deployment never exists without the message that tracks it, and nothing starts when the bot may not post.
     """
+    pending = f"⏳ <@{user}> asked for *{escape(command.operation)}* of `{escape(str(command.stack))}`…"
 
     async def work(ts: str) -> Message:
-        created = await deployments.start(deps.pulumi, command)
-        record = DeploymentRecord(
-            deployment_id=created.id,
-            stack=str(command.stack),
-            operation=command.operation,
-            version=created.version,
-            requested_by=user,
-            channel=channel,
-            message_ts=ts,
-            message=command.message,
-            console_url=created.console_url or None,
-        )
-        await deps.store.save_deployment(record)
-        log.info("deployment created", extra={"deployment_id": created.id, "stack": record.stack})
-        return await announcement(deps, record)
+        created, request = await deployments.start(deps.pulumi, command)
+        return await adopt(deps, command.stack, command.operation, created, request, user, channel, ts, command.message)
 
-    pending = f"⏳ <@{user}> asked for *{escape(command.operation)}* of `{escape(str(command.stack))}`…"
     await announced(deps, channel, pending, work)
+
+
+async def retry(deps: Deps, record: DeploymentRecord, user: str) -> None:
+    """The same operation with the same overrides, announced and followed like any new deployment."""
+    assert record.request is not None  # Retry is only offered for deployments whose request was recorded
+    stack, request = StackRef.parse(record.stack), record.request
+    pending = f"⏳ <@{user}> is retrying *{escape(record.operation)}* of `{escape(record.stack)}` #{record.version}…"
+
+    async def work(ts: str) -> Message:
+        created = await deployments.restart(deps.pulumi, stack, request)
+        return await adopt(deps, stack, record.operation, created, request, user, record.channel, ts, record.message)
+
+    await announced(deps, record.channel, pending, work)
+
+
+async def adopt(
+    deps: Deps,
+    stack: StackRef,
+    operation: str,
+    created: DeploymentCreated,
+    request: dict[str, Any],
+    user: str,
+    channel: str,
+    ts: str,
+    message: str | None,
+) -> Message:
+    """Record who asked and where, start following the deployment, and render its first message."""
+    record = DeploymentRecord(
+        deployment_id=created.id,
+        stack=str(stack),
+        operation=operation,
+        version=created.version,
+        requested_by=user,
+        channel=channel,
+        message_ts=ts,
+        message=message,
+        console_url=created.console_url or None,
+        request=request,
+    )
+    await deps.store.save_deployment(record)
+    watch = Watch(deployment_id=created.id, stack=str(stack), version=created.version, operation=operation)
+    await deps.watches.add(watch, deps.clock().timestamp() * 1000)
+    log.info("deployment created", extra={"deployment_id": created.id, "stack": record.stack})
+    return await announcement(deps, record)
 
 
 async def announcement(deps: Deps, record: DeploymentRecord) -> Message:
@@ -147,3 +181,22 @@ async def clear_settings(deps: Deps, stack: StackRef, user: str, channel: str) -
         return announce.settings_cleared(user, stack)
 
     await announced(deps, channel, f"⏳ <@{user}> is clearing the settings of `{escape(str(stack))}`…", work)
+
+
+async def subscribe(deps: Deps, subscription: Subscription, user: str) -> None:
+    """Announced first: notifications need the bot in the channel, and the channel should know who asked."""
+    events = ", ".join(subscription.events)
+
+    async def work(_: str) -> Message:
+        await deps.subscriptions.add(subscription)
+        return announce.subscribed(user, subscription.pattern, events)
+
+    pending = f"⏳ <@{user}> is subscribing this channel to `{escape(subscription.pattern)}`…"
+    await announced(deps, subscription.channel, pending, work)
+
+
+async def unsubscribe(deps: Deps, channel: str, pattern: str, user: str, answer: Answer) -> None:
+    if not await deps.subscriptions.remove(channel, pattern):
+        await answer.say(f"This channel has no subscription `{escape(pattern)}`; `/deploy subscriptions` lists them.")
+        return
+    await deps.chat.post(channel, announce.unsubscribed(user, pattern))

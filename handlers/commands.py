@@ -20,6 +20,9 @@ from bot.command import (
     SettingsSetCommand,
     SettingsShowCommand,
     StatusCommand,
+    SubscribeCommand,
+    SubscriptionsCommand,
+    UnsubscribeCommand,
     parse_command,
 )
 from bot.deployments import LOG_TAIL, resolve
@@ -28,9 +31,11 @@ from bot.pulumi import StackRef
 from bot.render.confirm import confirmation_message
 from bot.render.deployment import status_text
 from bot.render.help import help_message
+from bot.render.query import subscriptions_message
 from bot.render.text import escape
 from bot.slack_payload import SlashCommand
 from bot.store import Confirmation
+from bot.store.subscriptions import Subscription
 from handlers import changes, queries
 from handlers.reply import Answer, answering
 
@@ -56,7 +61,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answering(answer, work, deps.work_slots)
 
 
-async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:
+async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:  # noqa: C901  # one flat dispatch over every command type reads best as one match
     user, channel = slash.user_id, slash.channel_id
     match command:
         case HelpCommand(topic=topic):
@@ -81,6 +86,12 @@ async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer)
             await changes.change_settings(deps, stack, patch, user, channel)
         case SettingsClearCommand(stack=stack):
             await ask_to_clear(deps, answer, stack, slash)
+        case SubscribeCommand(pattern=pattern, events=events):
+            await changes.subscribe(deps, Subscription(channel, pattern, events), user)
+        case UnsubscribeCommand(pattern=pattern):
+            await changes.unsubscribe(deps, channel, pattern, user, answer)
+        case SubscriptionsCommand():
+            await answer.show(subscriptions_message(await deps.subscriptions.of_channel(channel)))
 
 
 async def list_deployments(deps: Deps, answer: Answer, user: str, command: ListCommand) -> None:

@@ -22,7 +22,10 @@ from bot.command.types import (
     SettingsSetCommand,
     SettingsShowCommand,
     StatusCommand,
+    SubscribeCommand,
+    SubscriptionsCommand,
     Target,
+    UnsubscribeCommand,
 )
 from bot.overrides import OverrideError
 
@@ -45,7 +48,10 @@ __all__ = [
     "SettingsShowCommand",
     "Spec",
     "StatusCommand",
+    "SubscribeCommand",
+    "SubscriptionsCommand",
     "Target",
+    "UnsubscribeCommand",
     "parse_command",
     "usage_of",
 ]

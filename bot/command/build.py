@@ -24,7 +24,10 @@ from bot.command.types import (
     SettingsSetCommand,
     SettingsShowCommand,
     StatusCommand,
+    SubscribeCommand,
+    SubscriptionsCommand,
     Target,
+    UnsubscribeCommand,
 )
 from bot.overrides import JSONValue, assign, build_patch
 from bot.pulumi.stack import StackRef
@@ -191,6 +194,28 @@ def build_settings_set(parsed: Parsed, default_org: str | None) -> SettingsSetCo
     return SettingsSetCommand(stack(parsed, parsed.args[0], default_org), patch)
 
 
+EVENTS = ("queued", "started", "succeeded", "failed")
+_PATTERN_PART = re.compile(r"^[A-Za-z0-9_.*?\[\]!-]{1,100}$")
+
+
+def pattern(parsed: Parsed, text: str, default_org: str | None) -> str:
+    """``org/project/stack`` globs; ``project/stack`` gets the default organization."""
+    parts = text.strip().split("/")
+    if len(parts) == 2 and default_org:
+        parts = [default_org, *parts]
+    if len(parts) != 3 or not all(_PATTERN_PART.match(part) for part in parts):
+        raise parsed.error(f"{text!r} is not a stack pattern: write org/project/stack with * or ? (e.g. acme/*/prod)")
+    return "/".join(parts)
+
+
+def build_subscribe(parsed: Parsed, default_org: str | None) -> SubscribeCommand:
+    events = tuple(e.strip().lower() for e in (parsed.one("--on") or "failed").split(",") if e.strip())
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown or not events:
+        raise parsed.error(f"--on takes a comma-separated list of {', '.join(EVENTS)}")
+    return SubscribeCommand(pattern(parsed, parsed.args[0], default_org), tuple(sorted(set(events), key=EVENTS.index)))
+
+
 BUILDERS: dict[str, Callable[[Parsed, str | None], Command]] = {
     "update": build_deploy,
     "preview": build_deploy,
@@ -206,4 +231,7 @@ BUILDERS: dict[str, Callable[[Parsed, str | None], Command]] = {
     "settings show": lambda parsed, org: SettingsShowCommand(stack(parsed, parsed.args[0], org)),
     "settings set": build_settings_set,
     "settings clear": lambda parsed, org: SettingsClearCommand(stack(parsed, parsed.args[0], org)),
+    "subscribe": build_subscribe,
+    "unsubscribe": lambda parsed, org: UnsubscribeCommand(pattern(parsed, parsed.args[0], org)),
+    "subscriptions": lambda parsed, org: SubscriptionsCommand(),
 }

@@ -153,6 +153,25 @@ SPECS: dict[str, Spec] = {
             1,
             ("settings clear web/pr-42",),
         ),
+        Spec(
+            "subscribe",
+            "subscribe PATTERN [--on failed,succeeded,started,queued]",
+            "tell this channel about deployments of matching stacks, whoever starts them (default: failures)",
+            {"--on": "value"},
+            1,
+            1,
+            ("subscribe acme/*/prod", "subscribe web/* --on failed,succeeded"),
+        ),
+        Spec(
+            "unsubscribe",
+            "unsubscribe PATTERN",
+            "stop this channel's notifications for a pattern",
+            {},
+            1,
+            1,
+            ("unsubscribe acme/*/prod",),
+        ),
+        Spec("subscriptions", "subscriptions", "this channel's subscriptions", {}, 0, 0, ("subscriptions",)),
     )
 }
 SPECS["settings"] = Spec("settings", "settings show|set|clear STACK …", "show or change a stack's deployment settings")

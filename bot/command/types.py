@@ -121,6 +121,22 @@ class SettingsClearCommand:
     stack: StackRef
 
 
+@dataclass(frozen=True)
+class SubscribeCommand:
+    pattern: str  # org/project/stack with * and ? globs
+    events: tuple[str, ...] = ("failed",)
+
+
+@dataclass(frozen=True)
+class UnsubscribeCommand:
+    pattern: str
+
+
+@dataclass(frozen=True)
+class SubscriptionsCommand:
+    pass
+
+
 Command = (
     HelpCommand
     | DeployCommand
@@ -133,4 +149,7 @@ Command = (
     | SettingsShowCommand
     | SettingsSetCommand
     | SettingsClearCommand
+    | SubscribeCommand
+    | UnsubscribeCommand
+    | SubscriptionsCommand
 )

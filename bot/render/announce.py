@@ -57,3 +57,14 @@ def settings_changed(user: str, stack: StackRef, patch: dict[str, Any]) -> Messa
 
 def settings_cleared(user: str, stack: StackRef) -> Message:
     return text_message(f"⚙ <@{user}> cleared the deployment settings of `{escape(str(stack))}`.")
+
+
+def subscribed(user: str, pattern: str, events: str) -> Message:
+    return text_message(
+        f"🔔 <@{user}> subscribed this channel to `{escape(pattern)}`: it will hear about {escape(events)} "
+        "deployments of matching stacks, whoever starts them."
+    )
+
+
+def unsubscribed(user: str, pattern: str) -> Message:
+    return text_message(f"🔕 <@{user}> unsubscribed this channel from `{escape(pattern)}`.")

@@ -18,6 +18,9 @@ _ORDER = (
     "settings show",
     "settings set",
     "settings clear",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
 )
 
 

@@ -18,8 +18,9 @@ from bot.pulumi.models import (
 )
 from bot.pulumi.stack import StackRef
 from bot.render.deployment import duration, status_text
-from bot.render.message import Message, context, section
+from bot.render.message import Message, context, section, text_message
 from bot.render.text import SECTION_TEXT, code_block, escape, truncate
+from bot.store.subscriptions import Subscription
 
 SECRET_SHOWN = "🔒 hidden"
 _SECRET_KEYS = {"secret", "ciphertext", "plaintext", "isSecret", "value"}
@@ -147,3 +148,10 @@ def logs_message(
         view_id, offset = more
         blocks.append(ActionsBlock(elements=[_button("More", ids.LOGS_MORE, f"{view_id}:{offset}")]))
     return Message(text=truncate(heading, 200), blocks=blocks)
+
+
+def subscriptions_message(subscriptions: list[Subscription]) -> Message:
+    if not subscriptions:
+        return text_message("This channel has no subscriptions. `/deploy subscribe acme/*/prod` adds one.")
+    lines = [f"• `{escape(s.pattern)}` — {escape(', '.join(s.events))}" for s in subscriptions[:100]]
+    return Message(text="Subscriptions", blocks=[section("*This channel hears about:*\n" + "\n".join(lines))])

@@ -43,6 +43,7 @@ class DeploymentRecord(Record):
     message: str | None = None  # --message
     console_url: str | None = None
     cancelled_by: str | None = None  # Slack user id of whoever cancelled it from Slack
+    request: dict[str, Any] | None = None  # the create request as sent (secrets only as ciphertext), for Retry
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -10,7 +10,9 @@ All keys live under ``deploybot:``:
     outbox:blocked:{m}:{s}    string  present while Slack's Retry-After for method m in scope s runs (PX = the wait)
     watch:{id}                string  Watch JSON: what has been reported of a deployment so far
     watches                   zset    deployment id -> when it is next due for a poll (epoch ms), or its lease
-    heartbeat:watcher         string  the replica whose watcher loop last completed a round (TTL: a few rounds)
+    heartbeat:watcher:{r}     string  replica r's watcher loop completed a round recently (TTL: a few rounds)
+    subscriptions             hash    "{channel}\t{pattern}" -> comma-separated events (queued,started,…)
+    discovery:{org}           string  {created, ids}: the newest deployments discovery has seen in the org
 """
 
 from __future__ import annotations
@@ -62,4 +64,14 @@ def watch(deployment_id: str) -> str:
 
 
 WATCHES = key("watches")
-WATCHER_HEARTBEAT = key("heartbeat", "watcher")
+
+
+def watcher_heartbeat(replica: str) -> str:
+    return key("heartbeat", "watcher", replica)
+
+
+SUBSCRIPTIONS = key("subscriptions")
+
+
+def discovery(org: str) -> str:
+    return key("discovery", org)

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
+from bot.app import WATCHER, create_app
 from bot.config import Settings, load_settings
+from bot.watcher import Watcher
 from tests.pulumi_sandbox import PulumiSandbox
 from tests.slack_sandbox import SlackSandbox
 
@@ -32,6 +33,12 @@ class Bot:
     settings: Settings
     slack: SlackSandbox
     pulumi: PulumiSandbox
+    watcher: Watcher
+
+    async def tick(self, steps: int = 1) -> None:
+        """Move the emulator's clock ``steps`` transitions, then let the watcher report what changed."""
+        await self.pulumi.advance(steps)
+        await self.watcher.poll_once()
 
 
 def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **extra: str) -> Settings:
@@ -44,6 +51,8 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
             "PULUMI_BACKEND_URL": pulumi.url,
             "PULUMI_ORG": "acme",
             "REDIS_URL": redis_url,
+            # Polls are driven by the tests (poll_once); a tiny interval makes every watch due at the next one.
+            "DEPLOYBOT_POLL_INTERVAL": "0.001",
             **extra,
         }
     )
@@ -55,7 +64,8 @@ async def running_bot(mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, red
     and acme/api/dev in the emulator."""
     await pulumi.create_stacks(*STACKS)
     settings = bot_settings(slack, pulumi, redis_url, SLACK_APP_TOKEN=slack.app_token)
-    runner = web.AppRunner(create_app(settings, mode))  # type: ignore[arg-type]  # "serve" or "socket"
+    app = create_app(settings, mode, watch_loop=False)  # type: ignore[arg-type]  # "serve" or "socket"
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -65,7 +75,7 @@ async def running_bot(mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, red
     else:
         assert (await slack.socket(wait_connected=True))["connected"]
     try:
-        yield Bot(url, settings, slack, pulumi)
+        yield Bot(url, settings, slack, pulumi, app[WATCHER])
     finally:
         await runner.cleanup()
 

@@ -1,0 +1,100 @@
+"""The watcher's Notifier for Slack: edits a deployment's parent message and reports in its thread, through the
+outbox (Slack's rate limits; outcomes and failures before progress).
+
+Where a deployment was announced, and who asked for it, comes from the DeploymentRecord the Slack side wrote when
+it created the deployment; a deployment without one has no thread to report in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.outbox import Outbox, Priority
+from bot.pulumi import Deployment, JobStatus, StackRef
+from bot.redact import redact_lines
+from bot.render.progress import notification, outcome_reply, parent_message, steps_reply
+from bot.store import DeploymentRecord, Store
+from bot.store.watches import Watch
+from bot.watcher import QueueState, StepChange
+
+
+def took(deployment: Deployment) -> float | None:
+    """Seconds from the first job's start to the last job's last update."""
+    starts = [job.started for job in deployment.jobs if job.started]
+    ends = [job.last_updated for job in deployment.jobs if job.last_updated]
+    return (max(ends) - min(starts)).total_seconds() if starts and ends else None
+
+
+class SlackReporter:
+    def __init__(self, outbox: Outbox, store: Store, clock: Callable[[], datetime]) -> None:
+        self.outbox = outbox
+        self.store = store
+        self.clock = clock
+
+    async def _thread(self, watch: Watch) -> DeploymentRecord | None:
+        record = await self.store.deployment(watch.deployment_id)
+        return record if record is not None and record.message_ts is not None else None
+
+    async def _edit_parent(self, record: DeploymentRecord, deployment: Deployment, queue: QueueState | None) -> None:
+        assert record.message_ts is not None  # _thread() only returns records with a parent message
+        message = parent_message(
+            deployment,
+            StackRef.parse(record.stack),
+            self.clock(),
+            requester=record.requested_by,
+            message=record.message,
+            console_url=record.console_url,
+            queue=(queue.ahead, queue.paused) if queue else None,
+            retry=record.request is not None,
+        )
+        priority = Priority.FINAL if deployment.is_finished else Priority.PROGRESS
+        await self.outbox.update(record.channel, record.message_ts, message, priority=priority)
+
+    async def show(self, watch: Watch, deployment: Deployment, queue: QueueState | None) -> None:
+        record = await self._thread(watch)
+        if record is not None:
+            await self._edit_parent(record, deployment, queue)
+
+    async def steps(self, watch: Watch, deployment: Deployment, changes: list[StepChange]) -> None:
+        record = await self._thread(watch)
+        if record is None or record.message_ts is None:
+            return
+        reply = steps_reply([(change.name, change.status, change.seconds) for change in changes])
+        await self.outbox.post(record.channel, reply, thread_ts=record.message_ts)
+
+    async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
+        record = await self._thread(watch)
+        if record is None or record.message_ts is None:
+            return
+        cancelled_by = record.cancelled_by
+        failed = deployment.status == JobStatus.FAILED and cancelled_by is None
+        reply = outcome_reply(
+            deployment,
+            StackRef.parse(record.stack),
+            took=took(deployment),
+            requester=record.requested_by,
+            cancelled_by=cancelled_by,
+            log_tail=redact_lines(log_tail) if log_tail and failed else None,
+        )
+        await self.outbox.post(
+            record.channel, reply, thread_ts=record.message_ts, broadcast=failed, priority=Priority.FINAL
+        )
+        await self._edit_parent(record, deployment, None)
+
+    async def notify(
+        self, channel: str, event: str, watch: Watch, deployment: Deployment, log_tail: list[str] | None
+    ) -> None:
+        record = await self._thread(watch)
+        if record is not None and record.channel == channel:
+            return  # the channel follows it in the deployment's own thread already
+        message = notification(
+            event,
+            deployment,
+            StackRef.parse(watch.stack),
+            took=took(deployment),
+            console_url=record.console_url if record else None,
+            log_tail=redact_lines(log_tail) if log_tail else None,
+        )
+        final = event in ("succeeded", "failed")
+        await self.outbox.post(channel, message, priority=Priority.FINAL if final else Priority.PROGRESS)

@@ -1,0 +1,348 @@
+"""The watcher: follows deployments in Redis, polls Pulumi when each is due, and reports what changed — once.
+
+``poll_once()`` claims the due watches (a lease other replicas respect), polls each, tells the Notifier what is new,
+records it, and schedules the next poll; ``run()`` repeats that on a steady cadence and keeps a heartbeat. It imports
+nothing from Slack: reports go through the small Notifier protocol.
+
+What can be reported twice: a report the Notifier sent just before the process died, before it was recorded (one
+Redis write later). The next poll, here or on another replica, sends it again. Every report is recorded right after
+it is sent, so that window is one Redis round trip wide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.discovery import Discovery
+from bot.errors import NotFound, NotInChannel, PulumiError, SlackError, StoreUnavailable
+from bot.pulumi import Deployment, JobStatus, PulumiClient, StackRef, StepStatus, Unrecognized
+from bot.store.subscriptions import Subscription, Subscriptions
+from bot.store.watches import Lost, Watch, Watches
+
+log = logging.getLogger(__name__)
+
+LOG_TAIL_LINES = 30
+MIN_LEASE = 30.0  # seconds
+QUEUED_BACKOFF = 3.0  # a queued or paused deployment is polled this many times less often
+_ACTIVE = {JobStatus.NOT_STARTED, JobStatus.ACCEPTED, JobStatus.RUNNING}
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """A step that finished (or failed) since the last report; ``number`` is 1-based within its job."""
+
+    job: int
+    number: int
+    name: str
+    status: StepStatus | Unrecognized
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """Why a deployment has not started: how many of the stack's deployments are ahead of it, and pauses."""
+
+    ahead: int
+    paused: bool
+
+
+class Notifier(Protocol):
+    """Where reports go. Each call either delivers or raises; the watcher records only what was delivered."""
+
+    async def show(self, watch: Watch, deployment: Deployment, queue: QueueState | None) -> None:
+        """Bring the deployment's parent message up to date (thread mode)."""
+
+    async def steps(self, watch: Watch, deployment: Deployment, changes: list[StepChange]) -> None:
+        """One thread reply for the steps that finished since the last report."""
+
+    async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
+        """The outcome; ``log_tail`` is the failing step's last lines when it failed."""
+
+    async def notify(
+        self, channel: str, event: str, watch: Watch, deployment: Deployment, log_tail: list[str] | None
+    ) -> None:
+        """A subscribed channel's message about ``event`` (queued, started, succeeded or failed). A channel that
+        already follows the deployment in a thread is not told again."""
+
+
+@dataclass
+class Poll:
+    """One claimed watch while it is being polled. ``lock`` serialises the writes fenced by ``token`` with the
+    lease renewals that replace it."""
+
+    watch: Watch
+    token: str
+    tail: list[str] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Watcher:
+    def __init__(
+        self,
+        pulumi: PulumiClient,
+        watches: Watches,
+        subscriptions: Subscriptions,
+        notifier: Notifier,
+        *,
+        discovery: Discovery | None = None,
+        interval: float = 5.0,
+        lease_rounds: float = 3.0,
+        concurrency: int = 32,
+        batch: int = 200,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.pulumi = pulumi
+        self.watches = watches
+        self.subscriptions = subscriptions
+        self.notifier = notifier
+        self.interval = interval
+        # A lease shorter than one poll (Pulumi retries, Slack's rate limits) would hand a watch over mid-poll.
+        self.lease_ms = max(lease_rounds * interval, MIN_LEASE) * 1000
+        self.batch = batch
+        self.clock = clock
+        self.replica = secrets.token_hex(4)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._subscriptions: list[Subscription] = []
+        self._wake = asyncio.Event()
+        self.discovery = discovery
+
+    def _now_ms(self) -> float:
+        return self.clock() * 1000
+
+    async def follow(self, watch: Watch) -> bool:
+        """Start following a deployment; its first poll is due now. False if it is followed already."""
+        return await self.watches.add(watch, self._now_ms())
+
+    async def poll_once(self) -> int:
+        """Poll every watch that is due now (in batches); returns how many were polled.
+
+        "Now" is taken once: a watch rescheduled during this round waits for the next one.
+        """
+        now_ms = self._now_ms()
+        self._subscriptions = await self.subscriptions.all()
+        total = 0
+        while True:
+            claimed = await self.watches.claim(now_ms, self.lease_ms, self.batch)
+            if not claimed:
+                return total
+            await asyncio.gather(*(self._guarded(Poll(watch, token)) for watch, token in claimed))
+            total += len(claimed)
+
+    async def _guarded(self, poll: Poll) -> None:
+        async with self._slots:
+            keeper = asyncio.create_task(self._keep_lease(poll))
+            try:
+                await self._handled(poll)
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Lost, StoreUnavailable):
+                    await keeper
+
+    async def _handled(self, poll: Poll) -> None:
+        """One poll; what can go wrong with it is dealt with here, Redis outages go up to the loop."""
+        where = {"deployment_id": poll.watch.deployment_id}
+        try:
+            await self.poll(poll)
+        except Lost:
+            log.info("lease lost; another replica has it", extra=where)
+        except NotInChannel as error:
+            log.warning("no access to the channel any more; stopped", extra=where | {"error": error.error})
+            await self._retire(poll)
+        except (PulumiError, SlackError) as error:
+            log.warning("poll failed; will retry", extra=where | {"error": type(error).__name__})
+            await self._reschedule(poll, 2.0)
+
+    def _due(self, factor: float = 1.0) -> float:
+        jitter = random.uniform(0.9, 1.1)  # spreading polls, not security
+        return self._now_ms() + self.interval * 1000 * factor * jitter
+
+    async def poll(self, poll: Poll) -> None:
+        """Poll one deployment and report, in order: its parent message, finished steps, subscriptions, outcome."""
+        stack = StackRef.parse(poll.watch.stack)
+        try:
+            deployment = await self.pulumi.get_deployment(stack, poll.watch.deployment_id)
+        except NotFound as error:
+            await self._gone(poll, error)
+            return
+        if poll.watch.mode == "thread":
+            await self._report_thread(poll, stack, deployment)
+        await self._report_subscribers(poll, stack, deployment)
+        if deployment.is_finished and not poll.watch.final:
+            if poll.watch.mode == "thread":
+                await self.notifier.finished(poll.watch, deployment, await self._tail(poll, stack, deployment))
+            await self._record(poll, poll.watch.model_copy(update={"final": True}), finished=True)
+        if poll.watch.final:
+            await self._retire(poll)
+            return
+        backoff = QUEUED_BACKOFF if deployment.status == JobStatus.NOT_STARTED else 1.0
+        await self._reschedule(poll, backoff)
+
+    async def _report_thread(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
+        queue = await self._queue(stack, deployment) if deployment.status == JobStatus.NOT_STARTED else None
+        shown = _signature(deployment, queue)
+        if shown != poll.watch.status:
+            await self.notifier.show(poll.watch, deployment, queue)
+            await self._record(poll, poll.watch.model_copy(update={"status": shown}))
+        changes = step_changes(poll.watch, deployment)
+        if changes:
+            await self.notifier.steps(poll.watch, deployment, changes)
+            reported = {**poll.watch.steps, **{f"{c.job}.{c.number}": str(c.status) for c in changes}}
+            await self._record(poll, poll.watch.model_copy(update={"steps": reported}))
+
+    async def _report_subscribers(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
+        """One message per event each subscribed channel asked for, never twice in one channel."""
+        event = current_event(deployment)
+        if event is None:
+            return
+        for subscription in self._subscriptions:
+            sent = poll.watch.notified.get(subscription.channel, [])
+            if event not in subscription.events or event in sent or not subscription.matches(poll.watch.stack):
+                continue
+            tail = await self._tail(poll, stack, deployment) if event == "failed" else None
+            await self.notifier.notify(subscription.channel, event, poll.watch, deployment, tail)
+            notified = {**poll.watch.notified, subscription.channel: [*sent, event]}
+            await self._record(poll, poll.watch.model_copy(update={"notified": notified}))
+
+    async def _tail(self, poll: Poll, stack: StackRef, deployment: Deployment) -> list[str] | None:
+        """The failed step's last lines, read once per poll however many channels show them."""
+        if deployment.status != JobStatus.FAILED:
+            return None
+        if poll.tail is None:
+            poll.tail = await self.log_tail(stack, deployment)
+        return poll.tail
+
+    async def _record(self, poll: Poll, watch: Watch, *, finished: bool = False) -> Watch:
+        async with poll.lock:
+            await self.watches.save(watch, poll.token, finished=finished)
+        poll.watch = watch
+        return watch
+
+    async def _reschedule(self, poll: Poll, factor: float) -> None:
+        async with poll.lock:
+            await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
+
+    async def _retire(self, poll: Poll) -> None:
+        async with poll.lock:
+            await self.watches.retire(poll.watch.deployment_id, poll.token)
+
+    async def _keep_lease(self, poll: Poll) -> None:
+        """Renew the lease while a poll waits (a final report queued behind Slack's rate limits can take longer
+        than the lease); without this another replica would take the watch over and report it again."""
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            async with poll.lock:
+                until = self._now_ms() + self.lease_ms
+                poll.token = await self.watches.renew(poll.watch.deployment_id, poll.token, until)
+
+    async def _gone(self, poll: Poll, error: NotFound) -> None:
+        """The deployment (or its whole stack, after a destroy with deleteAfterDestroy) no longer exists."""
+        log.info("deployment gone", extra={"deployment_id": poll.watch.deployment_id, "resource": error.resource})
+        await self.watches.retire(poll.watch.deployment_id, poll.token)
+
+    async def _queue(self, stack: StackRef, deployment: Deployment) -> QueueState:
+        page = await self.pulumi.list_deployments(stack, page=1, page_size=100)
+        ahead = sum(1 for d in page.deployments if d.version < deployment.version and d.status in _ACTIVE)
+        meta = await self.pulumi.get_stack_metadata(stack)
+        return QueueState(ahead=ahead, paused=meta.paused)
+
+    async def log_tail(self, stack: StackRef, deployment: Deployment) -> list[str]:
+        """The last lines of the first failed step, read with step paging (not the whole log)."""
+        for job_index, job in enumerate(deployment.jobs):
+            for step_index, step in enumerate(job.steps):
+                if step.status == StepStatus.FAILED:
+                    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+                    async for line in self.pulumi.iter_step_logs(
+                        stack, deployment.id, job=job_index, step=step_index, count=499
+                    ):
+                        tail.append(line.line.rstrip("\n"))
+                    return list(tail)
+        return []
+
+    def wake(self) -> None:
+        """Cut the current pause short (a webhook said something changed)."""
+        self._wake.set()
+
+    async def round(self) -> int:
+        """One round: discover new deployments, then poll what is due."""
+        if self.discovery is not None:
+            try:
+                await self.discovery.discover_once()
+            except PulumiError as error:
+                log.warning("discovery failed; next round retries", extra={"error": type(error).__name__})
+        return await self.poll_once()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Rounds on a steady cadence until ``stop`` is set. Failures are logged and retried with backoff; the
+        heartbeat is refreshed only after a completed round, so a stuck or failing loop lets it lapse."""
+        backoff = 1.0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self.round()
+                await self.watches.beat(self.replica, self.interval * 3)
+                backoff = 1.0
+                pause = await self._until_next_due(started)
+            except StoreUnavailable:
+                log.warning("state store unavailable; the watcher retries", extra={"backoff": backoff})
+                pause, backoff = backoff, min(backoff * 2, 30.0)
+            except Exception:  # a bug must not end the loop: log it, back off, carry on
+                log.exception("watcher round failed", extra={"backoff": backoff})
+                pause, backoff = backoff, min(backoff * 2, 30.0)
+            self._wake.clear()
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            _, pending = await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in pending:
+                waiter.cancel()
+
+    async def _until_next_due(self, started: float) -> float:
+        """Sleep until the next watch is due, but at most one interval (new watches arrive at any time)."""
+        elapsed = time.monotonic() - started
+        due = await self.watches.next_due_ms()
+        until_due = self.interval if due is None else max((due - self._now_ms()) / 1000, 0.05)
+        return max(min(until_due, self.interval - elapsed, self.interval), 0.05)
+
+
+def step_changes(watch: Watch, deployment: Deployment) -> list[StepChange]:
+    """Steps that finished or failed and were not reported as such yet."""
+    changes = []
+    for job_number, job in enumerate(deployment.jobs, start=1):
+        for number, step in enumerate(job.steps, start=1):
+            if step.status not in (StepStatus.SUCCEEDED, StepStatus.FAILED):
+                continue
+            if watch.steps.get(f"{job_number}.{number}") == str(step.status):
+                continue
+            seconds = None
+            if step.started and step.last_updated:
+                seconds = (step.last_updated - step.started).total_seconds()
+            changes.append(StepChange(job_number, number, step.name, step.status, seconds))
+    return changes
+
+
+def current_event(deployment: Deployment) -> str | None:
+    """The furthest subscription event a deployment has reached (a skipped one reaches none)."""
+    status = deployment.status
+    if status == JobStatus.SUCCEEDED:
+        return "succeeded"
+    if status == JobStatus.FAILED:
+        return "failed"
+    if status == JobStatus.RUNNING:
+        return "started"
+    if status in (JobStatus.NOT_STARTED, JobStatus.ACCEPTED):
+        return "queued"
+    return None
+
+
+def _signature(deployment: Deployment, queue: QueueState | None) -> str:
+    """What the parent message shows, minus clocks: it is edited only when this changes."""
+    steps = ",".join(str(step.status) for job in deployment.jobs for step in job.steps)
+    waiting = f"{queue.ahead}:{queue.paused}" if queue else ""
+    return f"{deployment.status}|{steps}|{waiting}"

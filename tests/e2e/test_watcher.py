@@ -1,0 +1,173 @@
+"""The watcher end to end: the emulator's clock is driven one transition at a time and ``poll_once()`` reports it;
+the story is read back from the fake Slack's channel and threads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.conftest import CHANNEL, Bot, channel_message, text_of
+
+
+async def started(bot: Bot, command: str, user: str = "U_CARA") -> dict[str, Any]:
+    """Run a deployment command; return its parent message once the deployment exists."""
+    await bot.slack.command(user, CHANNEL, command)
+    return await channel_message(bot, "deployment.cancel")
+
+
+async def thread_replies(bot: Bot, parent: dict[str, Any]) -> list[dict[str, Any]]:
+    thread = await bot.slack.thread(CHANNEL, parent["ts"])
+    return [m for m in thread if m["ts"] != parent["ts"]]
+
+
+async def current(bot: Bot, parent: dict[str, Any]) -> dict[str, Any]:
+    """The parent message as it reads now."""
+    [message] = [m for m in await bot.slack.messages(CHANNEL) if m["ts"] == parent["ts"]]
+    return message
+
+
+async def test_a_deployment_tells_its_story_in_its_thread(bot: Bot) -> None:
+    parent = await started(bot, "update web/dev --message 'ship it'")
+    await bot.watcher.poll_once()
+    assert "waiting" in text_of(await current(bot, parent))
+    for _ in range(30):
+        await bot.tick()
+    replies = await thread_replies(bot, parent)
+    texts = [text_of(reply["blocks"]) for reply in replies]
+    # One reply per poll that saw steps finish (one step per tick here), then the outcome.
+    assert any("✓ Setup" in t for t in texts)
+    assert any("✓ pulumi update" in t for t in texts)
+    assert "succeeded in" in texts[-1]
+    assert sum("succeeded in" in t for t in texts) == 1  # the outcome is reported once
+    assert len(texts) == len(set(texts))  # nothing reported twice
+    final = await current(bot, parent)
+    assert "✓ succeeded" in text_of(final["blocks"])
+    assert "deployment.retry" in text_of(final["blocks"])
+    assert "deployment.cancel" not in text_of(final["blocks"])
+    assert "ship it" in text_of(final["blocks"])
+    assert not any(reply.get("subtype") == "thread_broadcast" for reply in replies)
+
+
+async def test_several_transitions_between_polls_go_in_one_reply(bot: Bot) -> None:
+    parent = await started(bot, "preview web/dev")
+    await bot.pulumi.advance(4)  # accepted, running, two steps finished
+    await bot.watcher.poll_once()
+    replies = await thread_replies(bot, parent)
+    assert len(replies) == 1
+    assert "✓ Setup" in text_of(replies[0])
+    assert "✓ Download deployment executor" in text_of(replies[0])
+
+
+async def test_a_failure_is_broadcast_with_the_redacted_log_tail_and_the_requester(bot: Bot) -> None:
+    commands = json.dumps(["echo GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345"])
+    parent = await started(
+        bot, f"update web/dev --set operationContext.preRunCommands='{commands}' --env SANDBOX_FAIL_STEP=5"
+    )
+    for _ in range(30):
+        await bot.tick()
+    replies = await thread_replies(bot, parent)
+    outcome = replies[-1]
+    shown = text_of(outcome["blocks"])
+    assert "✗ failed" in shown
+    assert "<@U_CARA>" in shown
+    assert outcome.get("subtype") == "thread_broadcast"  # the channel sees it too
+    assert "```" in shown
+    assert "ghp_0123456789abcdefghijABCDEFGHIJ012345" not in text_of(await bot.slack.calls("chat.postMessage"))
+    assert "GITHUB_TOKEN=" in shown
+
+
+async def test_a_queued_deployment_shows_its_place_and_a_paused_stack_says_so(bot: Bot) -> None:
+    first = await started(bot, "update web/dev")
+    await bot.slack.command("U_BEN", CHANNEL, "update web/dev")
+    second = await channel_message(bot, "#2")
+    await bot.watcher.poll_once()
+    assert "waiting: 1 ahead" in text_of(await current(bot, second))
+    assert first["ts"] != second["ts"]
+    await bot.slack.command("U_ANA", CHANNEL, "pause web/prod")
+    await bot.slack.command("U_ANA", CHANNEL, "update web/prod")
+    paused = await channel_message(bot, "`acme/web/prod` #1")
+    await bot.watcher.poll_once()
+    assert "paused" in text_of(await current(bot, paused))
+
+
+async def test_a_cancelled_deployment_says_who_without_broadcast_or_log(bot: Bot) -> None:
+    parent = await started(bot, "update web/dev")
+    await bot.tick(3)
+    await bot.slack.click("U_BEN", await current(bot, parent), "deployment.cancel")
+    await channel_message(bot, "✗ failed")
+    for _ in range(3):
+        await bot.tick()
+    replies = await thread_replies(bot, parent)
+    outcomes = [r for r in replies if "was cancelled by" in text_of(r)]
+    assert len(outcomes) == 1
+    assert "<@U_BEN>" in text_of(outcomes[0])
+    assert outcomes[0].get("subtype") != "thread_broadcast"
+    assert "```" not in text_of(outcomes[0])
+
+
+async def test_retry_runs_the_same_request_again(bot: Bot) -> None:
+    parent = await started(bot, "update web/dev --env REGION=eu --secret-env TOKEN=hush")
+    for _ in range(20):
+        await bot.tick()
+    await bot.slack.click("U_BEN", await current(bot, parent), "deployment.retry")
+    await channel_message(bot, "#2")
+    creates = [r for r in await bot.pulumi.requests() if r["method"] == "POST" and r["path"].endswith("/deployments")]
+    assert len(creates) == 2
+    assert creates[0]["body"] == creates[1]["body"]  # same overrides, secrets as the same ciphertext
+    assert "hush" not in text_of(creates)
+
+
+async def direct_create(bot: Bot, stack: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A deployment started outside Slack (a git push, the console): straight through the emulator's API."""
+    import aiohttp
+
+    url = f"{bot.pulumi.url}/api/stacks/{stack}/deployments"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body, headers=bot.pulumi.headers()) as r:
+        assert r.status == 202, await r.text()
+        created: dict[str, Any] = await r.json()
+        return created
+
+
+async def test_a_subscription_hears_about_deployments_started_elsewhere(bot: Bot) -> None:
+    await bot.slack.command("U_ANA", CHANNEL, "subscribe acme/*/prod --on started,failed")
+    await channel_message(bot, "subscribed this channel")
+    await bot.watcher.round()  # discovery sets its mark: history is not replayed
+    failing = {"environmentVariables": {"SANDBOX_FAIL_STEP": "5"}}
+    await direct_create(bot, "acme/web/prod", {"operation": "update", "operationContext": failing})
+    await direct_create(bot, "acme/web/dev", {"operation": "update"})  # does not match acme/*/prod
+    for _ in range(30):
+        await bot.pulumi.advance()
+        await bot.watcher.round()
+    messages = [text_of(m["blocks"]) for m in await bot.slack.messages(CHANNEL)]
+    about_prod = [m for m in messages if "acme/web/prod" in m]
+    assert sum("started" in m and "⟳" in m for m in about_prod) == 1
+    failed = [m for m in about_prod if "✗" in m]
+    assert len(failed) == 1
+    assert "```" in failed[0]  # the log tail
+    assert "deployment.logs" in failed[0]
+    assert not any("acme/web/dev" in m for m in messages)
+
+
+async def test_a_channel_following_a_thread_is_not_notified_again(bot: Bot) -> None:
+    await bot.slack.command("U_ANA", CHANNEL, "subscribe acme/web/dev --on failed,succeeded")
+    await channel_message(bot, "subscribed this channel")
+    parent = await started(bot, "update web/dev")
+    for _ in range(30):
+        await bot.pulumi.advance()
+        await bot.watcher.round()
+    top_level = [m for m in await bot.slack.messages(CHANNEL) if "`acme/web/dev` #1" in text_of(m)]
+    assert [m["ts"] for m in top_level] == [parent["ts"]]  # only the deployment's own message
+    assert "succeeded in" in text_of(await thread_replies(bot, parent))
+
+
+async def test_subscriptions_are_listed_and_removed(bot: Bot) -> None:
+    await bot.slack.command("U_ANA", CHANNEL, "subscribe web/*")
+    await channel_message(bot, "subscribed this channel")
+    result = await bot.slack.command("U_ANA", CHANNEL, "subscriptions")
+    [listing] = await result.responses()
+    assert "`acme/web/*` — failed" in text_of(listing)
+    await bot.slack.command("U_ANA", CHANNEL, "unsubscribe web/*")
+    await channel_message(bot, "unsubscribed this channel")
+    result = await bot.slack.command("U_ANA", CHANNEL, "subscriptions")
+    [empty] = await result.responses()
+    assert "no subscriptions" in text_of(empty)
