@@ -19,7 +19,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.discovery import Discovery
@@ -76,13 +76,11 @@ class Notifier(Protocol):
 
 @dataclass
 class Poll:
-    """One claimed watch while it is being polled. ``lock`` serialises the writes fenced by ``token`` with the
-    lease renewals that replace it."""
+    """One claimed watch while it is being polled; ``token`` opens its lease."""
 
     watch: Watch
     token: str
     tail: list[str] | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Watcher:
@@ -221,27 +219,22 @@ class Watcher:
         return poll.tail
 
     async def _record(self, poll: Poll, watch: Watch, *, finished: bool = False) -> Watch:
-        async with poll.lock:
-            await self.watches.save(watch, poll.token, finished=finished)
+        await self.watches.save(watch, poll.token, finished=finished)
         poll.watch = watch
         return watch
 
     async def _reschedule(self, poll: Poll, factor: float) -> None:
-        async with poll.lock:
-            await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
+        await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
 
     async def _retire(self, poll: Poll) -> None:
-        async with poll.lock:
-            await self.watches.retire(poll.watch.deployment_id, poll.token)
+        await self.watches.retire(poll.watch.deployment_id, poll.token)
 
     async def _keep_lease(self, poll: Poll) -> None:
         """Renew the lease while a poll waits (a final report queued behind Slack's rate limits can take longer
         than the lease); without this another replica would take the watch over and report it again."""
         while True:
             await asyncio.sleep(self.lease_ms / 3000)
-            async with poll.lock:
-                until = self._now_ms() + self.lease_ms
-                poll.token = await self.watches.renew(poll.watch.deployment_id, poll.token, until)
+            await self.watches.renew(poll.watch.deployment_id, poll.token, self._now_ms(), self.lease_ms)
 
     async def _gone(self, poll: Poll, error: NotFound) -> None:
         """The deployment (or its whole stack, after a destroy with deleteAfterDestroy) no longer exists."""
@@ -270,6 +263,13 @@ class Watcher:
     def wake(self) -> None:
         """Cut the current pause short (a webhook said something changed)."""
         self._wake.set()
+
+    async def poke(self, deployment_id: str) -> bool:
+        """Poll a followed deployment as soon as possible; False when it is not followed."""
+        poked = await self.watches.poke(deployment_id, self._now_ms())
+        if poked:
+            self.wake()
+        return poked
 
     async def round(self) -> int:
         """One round: discover new deployments, then poll what is due."""

@@ -9,7 +9,9 @@ All keys live under ``deploybot:``:
                                       {tokens, at (Redis time, ms)}; dropped once it would be full again
     outbox:blocked:{m}:{s}    string  present while Slack's Retry-After for method m in scope s runs (PX = the wait)
     watch:{id}                string  Watch JSON: what has been reported of a deployment so far
-    watches                   zset    deployment id -> when it is next due for a poll (epoch ms), or its lease
+    watches                   zset    deployment id -> when it is next due for a poll (epoch ms)
+    lease:{id}                string  the token of the replica polling that watch (TTL: the lease, a few rounds)
+    poke:{id}                 string  a webhook asked for a poll while the watch was leased (TTL: a minute)
     heartbeat:watcher:{r}     string  replica r's watcher loop completed a round recently (TTL: a few rounds)
     subscriptions             hash    "{channel}\t{pattern}" -> comma-separated events (queued,started,…)
     discovery:{org}           string  {created, ids}: the newest deployments discovery has seen in the org
@@ -64,6 +66,15 @@ def watch(deployment_id: str) -> str:
 
 
 WATCHES = key("watches")
+POKE_TTL_MS = 60_000
+
+
+def lease(deployment_id: str) -> str:
+    return key("lease", deployment_id)  # the claim script spells this prefix too: keep them in step
+
+
+def poke(deployment_id: str) -> str:
+    return key("poke", deployment_id)
 
 
 def watcher_heartbeat(replica: str) -> str:

@@ -1,14 +1,15 @@
 """Watches: what has been reported of each deployment, and when it is next due — shared by every bot replica.
 
-A watch is claimed with a lease: the claim moves its due time to the end of the lease, a *token* only the claimer
-knows. Others skip it until the lease runs out (then it is due again: a dead replica's watches are taken over).
-Every write the claimer makes is fenced by that token, so a replica that overslept its lease cannot overwrite the
-newer state of the replica that took over.
+A due watch is claimed with a lease: a key only the claimer's token opens, with a TTL of a few poll intervals.
+Others skip it while the lease lives; a dead replica's watches are taken over when its leases expire. Every write
+the claimer makes is fenced by the token, so a replica that overslept its lease cannot overwrite the newer state of
+the replica that took over. A webhook can *poke* a watch: it becomes due now, or right after the current poll.
+(Redis Cluster is not supported: the scripts touch keys they compute.)
 """
 
 from __future__ import annotations
 
-import random
+import secrets
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -24,27 +25,36 @@ from bot.store.core import Record
 
 T = TypeVar("T")
 
-# Returns the due ids and moves each to its lease end (+ a random fraction: the token) in one step.
+# KEYS: schedule. ARGV: now ms, lease ms, limit, token prefix. Leases each due id it can; returns id, token pairs.
 _CLAIM = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
-for _, id in ipairs(ids) do
-  local token = tostring(tonumber(ARGV[2]) + math.random(0, 999) / 1000)
-  redis.call('ZADD', KEYS[1], token, id)
-  table.insert(out, id)
-  table.insert(out, token)
+for n, id in ipairs(ids) do
+  local token = ARGV[4] .. ':' .. n
+  if redis.call('SET', 'deploybot:lease:' .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+    table.insert(out, id)
+    table.insert(out, token)
+  end
 end
 return out
 """
-# ARGV: id, token, watch json, ttl seconds, next score ("" keeps the lease; "retire" removes it from the schedule)
-_SAVE = """
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
-if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4])) end
-if ARGV[5] == 'retire' then
+# KEYS: schedule, lease, watch, poke. ARGV: id, token, watch json ('' = unchanged), ttl s, action, due ms, lease ms.
+# action: keep (save only) | renew (extend the lease) | due (release, next poll at ARGV[6]) | retire (release, done)
+_FENCED = """
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4])) end
+if ARGV[5] == 'renew' then
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[7]))
+  redis.call('ZADD', KEYS[1], ARGV[6], ARGV[1])
+elseif ARGV[5] == 'due' then
+  local due = ARGV[6]
+  if redis.call('DEL', KEYS[4]) == 1 then due = '0' end
+  redis.call('ZADD', KEYS[1], due, ARGV[1])
+  redis.call('DEL', KEYS[2])
+elseif ARGV[5] == 'retire' then
   redis.call('ZREM', KEYS[1], ARGV[1])
-elseif ARGV[5] ~= '' then
-  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+  redis.call('DEL', KEYS[2], KEYS[4])
 end
 return 1
 """
@@ -73,7 +83,7 @@ class Watches:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
-        self._save = redis.register_script(_SAVE)
+        self._fenced_script = redis.register_script(_FENCED)
 
     async def _call(self, operation: Awaitable[T]) -> T:
         try:
@@ -94,8 +104,9 @@ class Watches:
         return None if raw is None else Watch.model_validate_json(raw)
 
     async def claim(self, now_ms: float, lease_ms: float, limit: int) -> list[tuple[Watch, str]]:
-        """Up to ``limit`` due watches with their lease tokens; each is hidden from other replicas for the lease."""
-        flat = await self._call(self._claim(keys=[keys.WATCHES], args=[now_ms, now_ms + lease_ms, limit]))
+        """Up to ``limit`` due watches, each with the token of the lease this replica now holds on it."""
+        prefix = secrets.token_hex(6)
+        flat = await self._call(self._claim(keys=[keys.WATCHES], args=[now_ms, int(lease_ms), limit, prefix]))
         pairs = [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
         if not pairs:
             return []
@@ -103,7 +114,7 @@ class Watches:
         claimed = []
         for (deployment_id, token), raw in zip(pairs, raws, strict=True):
             if raw is None:  # expired or dropped: nothing left to report
-                await self._call(self.redis.zrem(keys.WATCHES, deployment_id))
+                await self.retire(deployment_id, token)
                 continue
             claimed.append((Watch.model_validate_json(raw), token))
         return claimed
@@ -111,24 +122,38 @@ class Watches:
     async def save(self, watch: Watch, token: str, *, finished: bool = False) -> None:
         """Record what was reported, keeping the lease. Raises Lost if the lease is no longer ours."""
         ttl = keys.FINISHED_WATCH_TTL if finished else keys.WATCH_TTL
-        await self._fenced(watch.deployment_id, token, watch.model_dump_json(), ttl, "")
+        await self._fenced(watch.deployment_id, token, "keep", body=watch.model_dump_json(), ttl=ttl)
 
     async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> None:
-        await self._fenced(deployment_id, token, "", 0, repr(due_ms))
+        """Release the lease; the next poll is due at ``due_ms`` (or at once, if the watch was poked meanwhile)."""
+        await self._fenced(deployment_id, token, "due", due_ms=due_ms)
 
     async def retire(self, deployment_id: str, token: str) -> None:
         """Stop polling a finished deployment; its record stays for a day (buttons still find it)."""
-        await self._fenced(deployment_id, token, "", 0, "retire")
+        await self._fenced(deployment_id, token, "retire")
 
-    async def renew(self, deployment_id: str, token: str, lease_until_ms: float) -> str:
-        """Extend the lease of a long poll; returns the new token."""
-        new_token = repr(lease_until_ms + random.randrange(1000) / 1000)
-        await self._fenced(deployment_id, token, "", 0, new_token)
-        return new_token
+    async def renew(self, deployment_id: str, token: str, now_ms: float, lease_ms: float) -> None:
+        """Extend the lease of a long poll."""
+        await self._fenced(deployment_id, token, "renew", due_ms=now_ms + lease_ms, lease_ms=lease_ms)
 
-    async def _fenced(self, deployment_id: str, token: str, body: str, ttl: int, score: str) -> None:
-        args: list[str | int] = [deployment_id, token, body, ttl, score]
-        if not await self._call(self._save(keys=[keys.WATCHES, keys.watch(deployment_id)], args=args)):
+    async def poke(self, deployment_id: str, now_ms: float) -> bool:
+        """Make a watch due now (a webhook said it changed); False when the deployment is not followed."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(keys.WATCHES, {deployment_id: now_ms}, xx=True, lt=True)
+            pipe.zscore(keys.WATCHES, deployment_id)
+            pipe.set(keys.poke(deployment_id), "1", px=keys.POKE_TTL_MS)
+            _, score, _ = await self._call(pipe.execute())
+        if score is None:
+            await self._call(self.redis.delete(keys.poke(deployment_id)))
+        return score is not None
+
+    async def _fenced(
+        self, deployment_id: str, token: str, action: str, *, body: str = "", ttl: int = 0, due_ms: float = 0,
+        lease_ms: float = 0,
+    ) -> None:  # fmt: skip
+        names = [keys.WATCHES, keys.lease(deployment_id), keys.watch(deployment_id), keys.poke(deployment_id)]
+        args: list[str | int | float] = [deployment_id, token, body, ttl, action, due_ms, int(lease_ms)]
+        if not await self._call(self._fenced_script(keys=names, args=args)):
             raise Lost(deployment_id)
 
     async def pending(self) -> int:

@@ -1,0 +1,92 @@
+"""Watches in a real Redis: one claimer at a time across replicas, takeover after a lease runs out, fenced writes,
+and pokes that are never lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.store.watches import Lost, Watch, Watches
+
+
+def watch(n: int = 1) -> Watch:
+    return Watch(deployment_id=f"d-{n}", stack="acme/web/dev", version=n)
+
+
+async def test_each_due_watch_is_claimed_by_exactly_one_replica(redis: aioredis.Redis, redis_url: str) -> None:
+    replicas = [Watches(aioredis.Redis.from_url(redis_url)) for _ in range(4)]
+    for n in range(50):
+        await replicas[0].add(watch(n), due_ms=1000)
+    claims = await asyncio.gather(*(r.claim(now_ms=2000, lease_ms=30_000, limit=20) for r in replicas * 3))
+    claimed = [w.deployment_id for batch in claims for w, _ in batch]
+    assert sorted(claimed) == sorted(f"d-{n}" for n in range(50))
+    for replica in replicas:
+        await replica.redis.aclose()
+
+
+async def test_nothing_is_claimed_before_it_is_due_or_while_leased(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=5000)
+    assert await watches.claim(now_ms=4999, lease_ms=30_000, limit=10) == []
+    [(claimed, _)] = await watches.claim(now_ms=5000, lease_ms=30_000, limit=10)
+    assert claimed.deployment_id == "d-1"
+    assert await watches.claim(now_ms=6000, lease_ms=30_000, limit=10) == []
+
+
+async def test_a_dead_replicas_watch_is_taken_over_and_its_late_writes_are_refused(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, old_token)] = await watches.claim(now_ms=1, lease_ms=50, limit=10)  # the replica that will "die"
+    await asyncio.sleep(0.08)  # the lease (a Redis TTL) runs out
+    [(_, new_token)] = await watches.claim(now_ms=100, lease_ms=30_000, limit=10)
+    with pytest.raises(Lost):
+        await watches.save(watch().model_copy(update={"final": True}), old_token)
+    await watches.save(watch().model_copy(update={"status": "running"}), new_token)
+    stored = await watches.get("d-1")
+    assert stored is not None
+    assert stored.status == "running"
+    assert stored.final is False
+
+
+async def test_a_renewed_lease_outlives_its_first_term(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=60, limit=10)
+    await watches.renew("d-1", token, now_ms=2, lease_ms=30_000)
+    await asyncio.sleep(0.1)
+    assert await watches.claim(now_ms=200, lease_ms=30_000, limit=10) == []
+    await watches.save(watch(), token)  # still ours
+
+
+async def test_reschedule_releases_and_retire_forgets(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
+    await watches.reschedule("d-1", token, due_ms=10)
+    [(_, token)] = await watches.claim(now_ms=10, lease_ms=30_000, limit=10)
+    await watches.retire("d-1", token)
+    assert await watches.claim(now_ms=10**13, lease_ms=30_000, limit=10) == []
+    assert await watches.pending() == 0
+    assert await watches.get("d-1") is not None  # kept for the buttons, with a TTL
+    assert await redis.ttl("deploybot:watch:d-1") > 0
+
+
+async def test_a_poke_makes_a_watch_due_now_even_while_it_is_being_polled(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
+    assert await watches.poke("d-1", now_ms=2) is True  # arrives mid-poll
+    await watches.reschedule("d-1", token, due_ms=10**12)  # the poller asks for a far later poll…
+    assert [w.deployment_id for w, _ in await watches.claim(now_ms=3, lease_ms=30_000, limit=10)] == ["d-1"]  # …no
+    assert await watches.poke("d-404", now_ms=2) is False
+
+
+async def test_adding_twice_keeps_the_first(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    assert await watches.add(watch(), due_ms=0) is True
+    assert await watches.add(watch().model_copy(update={"mode": "notify"}), due_ms=0) is False
+    stored = await watches.get("d-1")
+    assert stored is not None
+    assert stored.mode == "thread"
