@@ -34,6 +34,7 @@ from bot.store.subscriptions import Subscriptions
 from bot.store.watches import Watches
 from bot.watcher import Watcher
 from bot.web import build_web_app
+from bot.webhook import WebhookReceiver
 from handlers import actions, commands, events
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,12 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
             await socket.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         await close_deps(deps)
 
-    web_app = build_web_app(bolt, health, slack_route=mode == "serve")
+    receiver = None
+    if settings.pulumi_webhook_secret is not None:
+        receiver = WebhookReceiver(
+            settings.pulumi_webhook_secret, deps.pulumi, deps.store, deps.subscriptions, watcher
+        ).handle
+    web_app = build_web_app(bolt, health, slack_route=mode == "serve", pulumi_webhook=receiver)
     web_app[WATCHER] = watcher
     web_app.cleanup_ctx.append(lifecycle)
     return web_app

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
     deploybot_poll_interval: float = Field(default=5.0, gt=0, le=600)
+    pulumi_webhook_secret: SecretStr | None = None
 
     def require(self, mode: Mode) -> None:
         """Stop with one line naming the first variable ``mode`` needs and does not have."""

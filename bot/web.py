@@ -19,6 +19,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger before parsing it
 
 HealthCheck = Callable[[], Awaitable[dict[str, object]]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class SlackRequest(AsyncBoltRequest):
@@ -43,9 +44,11 @@ async def to_slack_request(request: web.Request) -> SlackRequest:
     return SlackRequest(body=await request.text(), query=request.query_string, headers=dict(request.headers))
 
 
-def build_web_app(bolt: AsyncApp, health: HealthCheck, *, slack_route: bool = True) -> web.Application:
-    """Routes for Slack (unless it comes over Socket Mode) and for health checks; ``health`` returns a JSON body
-    whose ``ok`` decides 200 or 503."""
+def build_web_app(
+    bolt: AsyncApp, health: HealthCheck, *, slack_route: bool = True, pulumi_webhook: Handler | None = None
+) -> web.Application:
+    """Routes for Slack (unless it comes over Socket Mode), health checks and, when a secret is configured,
+    Pulumi's webhooks. ``health`` returns a JSON body whose ``ok`` decides 200 or 503."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -61,4 +64,6 @@ def build_web_app(bolt: AsyncApp, health: HealthCheck, *, slack_route: bool = Tr
     if slack_route:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
+    if pulumi_webhook is not None:
+        app.router.add_post("/webhooks/pulumi", pulumi_webhook)
     return app

@@ -53,18 +53,20 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
             "REDIS_URL": redis_url,
             # Polls are driven by the tests (poll_once); a tiny interval makes every watch due at the next one.
             "DEPLOYBOT_POLL_INTERVAL": "0.001",
-            **extra,
         }
+        | extra
     )
 
 
 @asynccontextmanager
-async def running_bot(mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str) -> AsyncIterator[Bot]:
+async def running_bot(
+    mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, *, watch_loop: bool = False, **extra: str
+) -> AsyncIterator[Bot]:
     """The bot in ``mode`` on a free port, connected to the fake Slack, with stacks acme/web/dev, acme/web/prod
-    and acme/api/dev in the emulator."""
+    and acme/api/dev in the emulator. ``extra`` settings override the defaults."""
     await pulumi.create_stacks(*STACKS)
-    settings = bot_settings(slack, pulumi, redis_url, SLACK_APP_TOKEN=slack.app_token)
-    app = create_app(settings, mode, watch_loop=False)  # type: ignore[arg-type]  # "serve" or "socket"
+    settings = bot_settings(slack, pulumi, redis_url, SLACK_APP_TOKEN=slack.app_token, **extra)
+    app = create_app(settings, mode, watch_loop=watch_loop)  # type: ignore[arg-type]  # "serve" or "socket"
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -119,13 +121,16 @@ def text_of(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def channel_message(bot: Bot, contains: str, channel: str = CHANNEL) -> dict[str, Any]:
+async def channel_message(bot: Bot, contains: str, channel: str = CHANNEL, within: float = 5.0) -> dict[str, Any]:
     """The newest top-level message in ``channel`` once its current text contains ``contains``."""
 
     async def newest() -> list[dict[str, Any]]:
         return await bot.slack.messages(channel, min=1)
 
-    messages = await eventually(newest, lambda ms: any(contains in text_of(m.get("blocks") or m["text"]) for m in ms))
+    def found(messages: list[dict[str, Any]]) -> bool:
+        return any(contains in text_of(m.get("blocks") or m["text"]) for m in messages)
+
+    messages = await eventually(newest, found, within=within)
     return next(m for m in reversed(messages) if contains in text_of(m.get("blocks") or m["text"]))
 
 

@@ -1,0 +1,85 @@
+"""Pulumi webhooks into the bot's real endpoint, sent by the emulator itself: verified, deduplicated, and turned
+into an immediate poll. The watcher's loop runs with a 60 s interval, so only a webhook can explain a prompt report."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, running_bot, text_of
+from tests.pulumi_sandbox import PulumiSandbox
+from tests.slack_sandbox import SlackSandbox
+
+SECRET = "webhook-secret-for-tests"
+
+
+@pytest.fixture
+async def hooked_bot(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> AsyncIterator[Bot]:
+    async with running_bot(
+        "serve", slack_sandbox, pulumi_sandbox, redis_url, watch_loop=True,
+        PULUMI_WEBHOOK_SECRET=SECRET, DEPLOYBOT_POLL_INTERVAL="60",
+    ) as bot:  # fmt: skip
+        await pulumi_sandbox.add_webhook(bot.url + "/webhooks/pulumi", secret=SECRET)
+        yield bot
+
+
+async def post(bot: Bot, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(bot.url + "/webhooks/pulumi", data=body, headers=headers) as response,
+    ):
+        return response.status, await response.text()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "Pulumi-Webhook-Signature": digest, "Pulumi-Webhook-Kind": "deployment"}
+
+
+async def test_a_webhook_gets_a_change_reported_at_once(hooked_bot: Bot) -> None:
+    bot = hooked_bot
+    await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+    parent = await channel_message(bot, "deployment.cancel")
+    await bot.pulumi.advance(2)  # accepted, then running: Pulumi sends deployment_started
+    await channel_message(bot, "⟳ running", within=10)
+    await bot.pulumi.run_until_idle()  # Pulumi sends deployment_succeeded
+
+    async def replies() -> list[dict[str, object]]:
+        return await bot.slack.thread(CHANNEL, parent["ts"])
+
+    thread = await eventually(replies, lambda t: "succeeded in" in text_of(t), within=15)
+    assert sum("succeeded in" in text_of(m) for m in thread) == 1
+    deliveries = await bot.pulumi.webhook_deliveries(min=3)
+    assert all(d["status"] == 200 for d in deliveries)
+
+
+async def test_unsigned_or_forged_deliveries_are_refused(hooked_bot: Bot) -> None:
+    body = json.dumps({"organization": {"name": "acme"}, "projectName": "web", "stackName": "dev", "version": 1})
+    assert (await post(hooked_bot, body.encode(), {"Content-Type": "application/json"}))[0] == 401
+    assert (await post(hooked_bot, body.encode(), signed(body.encode(), "wrong-secret")))[0] == 401
+    tampered = signed(body.encode()) | {"Pulumi-Webhook-ID": "x"}
+    assert (await post(hooked_bot, body.replace("dev", "prod").encode(), tampered))[0] == 401
+
+
+async def test_a_replayed_delivery_is_ignored(hooked_bot: Bot) -> None:
+    await hooked_bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+    await channel_message(hooked_bot, "#1")
+    body = json.dumps({"organization": {"name": "acme"}, "projectName": "web", "stackName": "dev", "version": 1})
+    headers = signed(body.encode()) | {"Pulumi-Webhook-ID": "delivery-1"}
+    first = await post(hooked_bot, body.encode(), headers)
+    again = await post(hooked_bot, body.encode(), headers)
+    assert first == (200, json.dumps({"ok": True}))
+    assert again[0] == 200
+    assert json.loads(again[1])["duplicate"] is True
+
+
+async def test_without_a_secret_there_is_no_webhook_route(http_bot: Bot) -> None:
+    body = b"{}"
+    assert (await post(http_bot, body, signed(body)))[0] == 404
