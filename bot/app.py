@@ -25,7 +25,7 @@ from bot.config import Mode, Settings
 from bot.deps import Deps
 from bot.discovery import Discovery
 from bot.errors import StoreUnavailable
-from bot.outbox import Outbox
+from bot.outbox import Budgets, Outbox
 from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
 from bot.reporter import SlackReporter
@@ -117,7 +117,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     bolt = build_bolt(deps, signing_secret=secret)
     outbox_chat = Chat(slack_client(settings, retry_rate_limits=False))
-    outbox = Outbox(outbox_chat, deps.store.redis)
+    outbox = Outbox(outbox_chat, deps.store.redis, budgets=Budgets().scaled(settings.deploybot_slack_rate_scale))
     reporter = SlackReporter(outbox, deps.store, deps.clock)
     discovery = Discovery(
         deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time

@@ -31,7 +31,7 @@ from bot.store.watches import Lost, Watch, Watches
 log = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 30
-MIN_LEASE = 30.0  # seconds
+MIN_LEASE = 0.5  # seconds
 QUEUED_BACKOFF = 3.0  # a queued or paused deployment is polled this many times less often
 _ACTIVE = {JobStatus.NOT_STARTED, JobStatus.ACCEPTED, JobStatus.RUNNING}
 
@@ -103,7 +103,7 @@ class Watcher:
         self.subscriptions = subscriptions
         self.notifier = notifier
         self.interval = interval
-        # A lease shorter than one poll (Pulumi retries, Slack's rate limits) would hand a watch over mid-poll.
+        # A poll that takes longer (Pulumi retries, Slack's rate limits) renews its lease as it goes.
         self.lease_ms = max(lease_rounds * interval, MIN_LEASE) * 1000
         self.batch = batch
         self.clock = clock

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -142,3 +146,50 @@ async def ephemeral_with(bot: Bot, user: str, action_id: str) -> dict[str, Any]:
 
     found = await eventually(shown, lambda ms: any(action_id in text_of(m.get("blocks")) for m in ms))
     return next(m for m in reversed(found) if action_id in text_of(m.get("blocks")))
+
+
+def process_env(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a ``deploybot serve`` process pointed at the sandboxes (nothing inherited but PATH)."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "PULUMI_ACCESS_TOKEN": pulumi.token,
+        "PULUMI_BACKEND_URL": pulumi.url,
+        "PULUMI_ORG": "acme",
+        "REDIS_URL": redis_url,
+        "PORT": str(port),
+    } | extra
+
+
+@dataclass
+class BotProcess:
+    """``deploybot serve`` as a child process."""
+
+    process: asyncio.subprocess.Process
+    url: str
+
+    @classmethod
+    async def start(cls, env: dict[str, str]) -> BotProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        started = cls(process, f"http://127.0.0.1:{env['PORT']}")
+        await eventually(started.health, lambda status: status == 200, within=20)
+        return started
+
+    async def health(self) -> int:
+        try:
+            async with aiohttp.ClientSession() as session, session.get(self.url + "/healthz") as response:
+                return response.status
+        except aiohttp.ClientConnectionError:
+            return 0
+
+    async def stop(self, sig: int = signal.SIGINT) -> tuple[int | None, str]:
+        """Send ``sig`` and wait for the exit; returns the exit code and everything it printed."""
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        stdout, stderr = await asyncio.wait_for(self.process.communicate(), timeout=30)
+        return self.process.returncode, stdout.decode() + stderr.decode()
