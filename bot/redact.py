@@ -25,7 +25,8 @@ Choices (judgement calls, written down so that changing one is a conscious act):
 - Known gaps: a key and its value on different lines (YAML ``- name: DB_PASSWORD`` / ``value: …``), and a value after
   a bare word (Dockerfile ``ENV PASSWORD x``).
 - Linear time: every pattern starts at a fixed prefix or at the start of a run of its own characters, and
-  quantifiers that could retry are possessive, so no line can make a pattern backtrack badly.
+  quantifiers that could retry are possessive, so no line can make a pattern backtrack badly; a line is passed over
+  at most _MAX_PASSES times.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _SHAPES = tuple(
     for pattern in (
         r"(?P<keep>pul-)[0-9a-fA-F]{32,}+",  # Pulumi access token
         r"(?P<keep>xoxe\.xox[a-z]-|xox[a-z]-|xapp-)[A-Za-z0-9-]{8,}+",  # Slack tokens
-        r"(?P<keep>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]++",
+        r"(?P<keep>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]++",  # Slack webhook
         r"(?<![A-Za-z0-9])(?P<keep>AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",  # AWS key id
         r"(?P<keep>)(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz)[A-Za-z0-9/+=]{20,}+",  # AWS session token
         r"(?P<keep>AIza)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])",  # Google API key
@@ -116,8 +117,8 @@ _ABOUT_A_SECRET = frozenset(
         *("env", "helper", "process", "store", "manager"),
     }
 )
-_CONFIG_SET = re.compile(r"(?<![A-Za-z0-9_-])config[ \t]++set[ \t]")
-_SHELL_OPERATORS = frozenset({"&&", "||", ";", "|"})
+# One `config set` command: its arguments run to the end of the line or the next shell operator.
+_CONFIG_SET = re.compile(r"(?P<command>(?<![A-Za-z0-9_-])config[ \t]++set)(?P<args>[ \t][^&|;]*+)")
 _CONFIG_VALUED_SWITCHES = frozenset({"-s", "--stack", "-C", "--cwd", "--config-file", "--type"})
 
 
@@ -138,7 +139,7 @@ def _redact_once(line: str) -> str:
     for shape in _SHAPES:
         line = shape.sub(lambda found: found["keep"] + MARKER, line)
     line = _URL_PASSWORD.sub(lambda found: found["keep"] + MARKER + "@", line)
-    line = _redact_assignments(_redact_config_set(line))
+    line = _redact_assignments(_CONFIG_SET.sub(_redact_config_set, line))
     return _MARKER_RUN.sub(MARKER, line)  # neighbouring pieces of one secret: one marker says as much
 
 
@@ -232,28 +233,25 @@ def _span_if_secret(line: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _redact_config_set(line: str) -> str:
+def _redact_config_set(found: re.Match[str]) -> str:
     """``pulumi config set --secret KEY VALUE``: every positional argument after the first (the key), so a switch
     that takes a value we do not know about can only cost the key's name, never leak the value."""
-    found = _CONFIG_SET.search(line)
-    if found is None:
-        return line
-    pieces = re.split(r"([ \t]+)", line[found.end() :])  # words at even indexes, the spaces between at odd
+    pieces = re.split(r"([ \t]+)", found["args"])  # words at even indexes, the spaces between them at odd ones
     if "--secret" not in pieces[::2]:
-        return line
+        return found[0]
     positional = 0
-    skip_next = False
+    takes_value = False
     for index in range(0, len(pieces), 2):
         word = pieces[index]
-        if word in _SHELL_OPERATORS:
-            break
-        if skip_next or not word or word.startswith("-"):
-            skip_next = word in _CONFIG_VALUED_SWITCHES
+        if not word:
+            continue
+        if takes_value or word.startswith("-"):
+            takes_value = word in _CONFIG_VALUED_SWITCHES
             continue
         positional += 1
         if positional > 1:
             pieces[index] = MARKER
-    return line[: found.end()] + "".join(pieces)
+    return found["command"] + "".join(pieces)
 
 
 def _is_secret_key(key: str) -> bool:

@@ -114,6 +114,14 @@ REDACTED = [
         "pulumi config set -s dev --secret --path db.pass 's3 cr3t'",
         f"pulumi config set -s dev --secret --path db.pass {R} {R}",
     ),
+    (
+        "pulumi config set region eu && pulumi config set --secret db:pw hunter2",
+        f"pulumi config set region eu && pulumi config set --secret {R} {R}",
+    ),
+    (
+        "pulumi config set-all --secret apiUrl=https://x --plaintext region=eu",
+        f"pulumi config set-all --secret {R} --plaintext region=eu",
+    ),
     # URLs with user:password@
     (
         "connecting to postgres://app:s3cr3t@db.internal:5432/app",
@@ -352,6 +360,41 @@ def test_a_value_planted_under_a_secret_looking_name_never_survives(planted: tup
     assert value not in redacted
     assert name in redacted
     assert len(redacted) <= len(line) + len(MARKER)
+
+
+def _text(alphabet: str, size: int, most: int | None = None) -> st.SearchStrategy[str]:
+    return st.text(alphabet=alphabet, min_size=size, max_size=size if most is None else most)
+
+
+_HEX, _UPPER = "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_URLSAFE = _ALNUM + "_-"
+# (kept prefix, body) of each credential shape; the body is what must not survive.
+credential_shapes = st.one_of(
+    st.tuples(st.just("pul-"), _text(_HEX, 40)),
+    st.tuples(st.sampled_from(["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-"]), _text(_ALNUM + "-", 10, 60)),
+    st.tuples(st.sampled_from(["AKIA", "ASIA"]), _text(_UPPER, 16)),
+    st.tuples(st.just("AIza"), _text(_URLSAFE, 35)),
+    st.tuples(st.just("ya29."), _text(_URLSAFE, 20, 80)),
+    st.tuples(st.sampled_from(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]), _text(_ALNUM, 36)),
+    st.tuples(st.just("github_pat_"), _text(_ALNUM + "_", 82)),
+    st.tuples(st.just("https://hooks.slack.com/services/"), _text(_ALNUM + "/", 20, 50)),
+    st.tuples(
+        st.just(""),
+        st.builds("eyJ{}.eyJ{}.{}".format, _text(_URLSAFE, 8, 40), _text(_URLSAFE, 8, 60), _text(_URLSAFE, 0, 43)),
+    ),
+)
+
+
+@settings(max_examples=500)
+@given(innocent_text, st.sampled_from([" ", "=", ": ", '"', "'", "(", "/"]), credential_shapes, innocent_text)
+def test_a_credential_shape_between_ordinary_words_is_hidden_and_its_prefix_kept(
+    before: str, glue: str, shape: tuple[str, str], after: str
+) -> None:
+    prefix, body = shape
+    assume(body not in f"{before} {after}")
+    redacted = redact_line(f"{before} x{glue}{prefix}{body} {after}")
+    assert body not in redacted
+    assert f"{prefix}{MARKER}" in redacted
 
 
 @settings(max_examples=300)
