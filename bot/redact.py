@@ -15,6 +15,8 @@ Choices (judgement calls, written down so that changing one is a conscious act):
 - Left as they are: null, none, nil, true, false, undefined, ``$VAR``/``${VAR}`` references, ``***`` masks and
   Pulumi's ``[secret]`` (none is a secret, and each says something useful), and a JSON object or array after a
   quoted key, whose own keys are redacted one by one.
+- ``name: label: …`` is a wrapped error (``getting credentials: exec: not found``): a value ending in ``:`` after
+  a colon is the next label, not a secret.
 - ``name:value`` with no space whose name follows ``:`` or ``/`` is part of a Pulumi type token or URN
   (``aws:secretsmanager/secret:Secret``), not an assignment.
 - ``--secret`` in ``pulumi config set`` is a switch, so every argument after the config key is redacted; the key is
@@ -224,7 +226,10 @@ def _value_span(line: str, pos: int, found: re.Match[str]) -> tuple[int, int]:
         return _span_if_secret(line, start, end)
     unclosed = found["open"] if found["open"] is not None and found["close"] is None else ""
     token = _UNQUOTED[unclosed].match(line, pos)
-    return _span_if_secret(line, pos, token.end() if token else pos)
+    end = token.end() if token else pos
+    if found["sep"] == ":" and line.endswith(":", pos, end):  # a wrapped error: `getting credentials: exec: …`
+        return pos, pos
+    return _span_if_secret(line, pos, end)
 
 
 def _span_if_secret(line: str, start: int, end: int) -> tuple[int, int]:

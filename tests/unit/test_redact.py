@@ -169,6 +169,8 @@ INNOCENT = [
     "INFO 12:34:56 step 3/7 pulumi up --stack dev --yes --skip-preview",
     'read "credentials": {"user": "bob"} from the file',
     "AROAIOSFODNN7EXAMPLE assumed arn:aws:iam::123456789012:role/deploy",
+    "error: getting credentials: exec: executable aws not found",
+    "error: failed to decrypt encrypted configuration value 'dbPassword': cipher: message authentication failed",
 ]
 
 
