@@ -24,8 +24,9 @@ Choices (judgement calls, written down so that changing one is a conscious act):
 - Not redacted: hex SHAs, UUIDs, URNs, timestamps, counters, certificates and public keys; AWS secret keys and other
   bare 40-character base64 strings with no secret-looking key (indistinguishable from hashes); AWS role and user ids
   (AROA…, AIDA…), which name a principal but do not authenticate as it.
-- Known gaps: a key and its value on different lines (YAML ``- name: DB_PASSWORD`` / ``value: …``), and a value after
-  a bare word (Dockerfile ``ENV PASSWORD x``).
+- Known gaps: a key and its value on different lines (YAML ``- name: DB_PASSWORD`` / ``value: …``), a value after
+  a bare word (Dockerfile ``ENV PASSWORD x``) or a short switch (``docker login -p …``). Prose can lose a word:
+  ``could not get token: authentication required`` hides "authentication", the price of never keeping a password.
 - Linear time: every pattern starts at a fixed prefix or at the start of a run of its own characters, and
   quantifiers that could retry are possessive, so no line can make a pattern backtrack badly; a line is passed over
   at most _MAX_PASSES times.
