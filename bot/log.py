@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.redact import redact_line
+
 # Loggers that print request/response bodies at DEBUG.
 BODY_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp.client", "urllib3")
 
-# Shapes of credentials that must never reach a log line, whichever code path tried to write them.
-_SECRET_SHAPES = re.compile(
-    r"xox[abposr]-[0-9A-Za-z-]{6,}"  # Slack tokens
-    r"|xapp-[0-9A-Za-z-]{6,}"  # Slack app-level tokens
-    r"|pul-[0-9a-f]{20,}"  # Pulumi access tokens
-    r"|(?i:authorization[\"']?\s*[:=]\s*[\"']?(?:token|bearer)\s+)[^\s\"',}]+"
-)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
 def scrub(text: str) -> str:
-    return _SECRET_SHAPES.sub(lambda m: m.group(0)[:4] + "…[redacted]", text)
+    """Whatever code path tried to log a credential, the line keeps only its shape."""
+    return redact_line(text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.outbox import Outbox, Priority
 from bot.pulumi import Deployment, JobStatus, StackRef
 from bot.redact import redact_lines
-from bot.render.progress import notification, outcome_reply, parent_message, steps_reply
+from bot.render.progress import notification, outcome_reply, parent_message, stack_gone, steps_reply
 from bot.store import DeploymentRecord, Store
 from bot.store.watches import Watch
 from bot.watcher import QueueState, StepChange
@@ -98,3 +98,12 @@ class SlackReporter:
         )
         final = event in ("succeeded", "failed")
         await self.outbox.post(channel, message, priority=Priority.FINAL if final else Priority.PROGRESS)
+
+    async def gone(self, watch: Watch) -> None:
+        record = await self._thread(watch)
+        if record is None or record.message_ts is None:
+            return
+        await self.outbox.post(
+            record.channel, stack_gone(watch.operation, StackRef.parse(watch.stack), watch.version),
+            thread_ts=record.message_ts, priority=Priority.FINAL,
+        )  # fmt: skip

@@ -73,6 +73,9 @@ class Notifier(Protocol):
         """A subscribed channel's message about ``event`` (queued, started, succeeded or failed). A channel that
         already follows the deployment in a thread is not told again."""
 
+    async def gone(self, watch: Watch) -> None:
+        """Pulumi no longer knows the deployment (its stack was deleted, usually by its own destroy)."""
+
 
 @dataclass
 class Poll:
@@ -237,9 +240,13 @@ class Watcher:
             await self.watches.renew(poll.watch.deployment_id, poll.token, self._now_ms(), self.lease_ms)
 
     async def _gone(self, poll: Poll, error: NotFound) -> None:
-        """The deployment (or its whole stack, after a destroy with deleteAfterDestroy) no longer exists."""
+        """The deployment no longer exists — typically its whole stack, removed by a successful destroy with
+        ``deleteAfterDestroy``. Its thread is told once; then it is no longer followed."""
         log.info("deployment gone", extra={"deployment_id": poll.watch.deployment_id, "resource": error.resource})
-        await self.watches.retire(poll.watch.deployment_id, poll.token)
+        if poll.watch.mode == "thread" and not poll.watch.final:
+            await self.notifier.gone(poll.watch)
+            await self._record(poll, poll.watch.model_copy(update={"final": True}), finished=True)
+        await self._retire(poll)
 
     async def _queue(self, stack: StackRef, deployment: Deployment) -> QueueState:
         page = await self.pulumi.list_deployments(stack, page=1, page_size=100)

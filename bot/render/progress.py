@@ -130,3 +130,13 @@ def notification(
         text=f"{operation} {stack} #{deployment.version} {word}",
         blocks=[section(f"{icon} {what} {word}{timing}{started_by}{link}")],
     )
+
+
+def stack_gone(operation: str, stack: StackRef, version: int) -> Message:
+    """The outcome when Pulumi no longer knows the deployment: after a destroy, its stack was deleted."""
+    what = f"*{escape(operation)}* `{escape(str(stack))}` #{version}"
+    if operation == "destroy":
+        text = f"✓ {what} finished and the stack was deleted (it was asked to delete itself after destroying)."
+    else:
+        text = f"? {what}: Pulumi no longer knows this deployment (its stack was deleted); I stopped following it."
+    return Message(text=f"{operation} {stack} #{version}: stack deleted", blocks=[section(text)])

@@ -171,3 +171,12 @@ async def test_subscriptions_are_listed_and_removed(bot: Bot) -> None:
     result = await bot.slack.command("U_ANA", CHANNEL, "subscriptions")
     [empty] = await result.responses()
     assert "no subscriptions" in text_of(empty)
+
+
+async def test_a_destroy_that_deletes_its_stack_still_gets_its_outcome(bot: Bot) -> None:
+    parent = await started(bot, "destroy web/dev --delete-after-destroy")
+    for _ in range(30):
+        await bot.tick()
+    replies = await thread_replies(bot, parent)
+    assert "the stack was deleted" in text_of(replies[-1])
+    assert sum("the stack was deleted" in text_of(r) for r in replies) == 1
