@@ -27,10 +27,11 @@ def test_real_interactivity_payloads_still_parse() -> None:
 
 
 def test_scrub_hides_token_shapes() -> None:
-    line = "token xoxb-1234-5678-abcdef and pul-0123456789abcdef0123456789abcdef01234567 and Authorization: token sekrit"
+    pulumi = "pul-0123456789abcdef0123456789abcdef01234567"
+    line = f"token xoxb-1234-5678-abcdef and {pulumi} and Authorization: token sekrit"
     cleaned = scrub(line)
     assert "xoxb-1234-5678-abcdef" not in cleaned
-    assert "pul-0123456789abcdef0123456789abcdef01234567" not in cleaned
+    assert pulumi not in cleaned
     assert "sekrit" not in cleaned
 
 
