@@ -41,12 +41,13 @@ async def on_deployment_cancel(deps: Deps, click: Click, answer: Answer) -> None
 
 
 async def on_deployment_logs(deps: Deps, click: Click, answer: Answer) -> None:
-    record = await deps.store.deployment(click.value)
-    if record is None:
+    # Started from Slack: its record; started elsewhere and shown to a subscribed channel: its watch.
+    known = await deps.store.deployment(click.value) or await deps.watches.get(click.value)
+    if known is None:
         await answer.say("I have no record of that deployment any more; use `/deploy logs STACK #VERSION`.")
         return
-    stack = StackRef.parse(record.stack)
-    await queries.show_log_tail(deps, answer, click.user_id, stack, record.deployment_id, LOG_TAIL)
+    stack = StackRef.parse(known.stack)
+    await queries.show_log_tail(deps, answer, click.user_id, stack, known.deployment_id, LOG_TAIL)
 
 
 async def on_deployment_retry(deps: Deps, click: Click, answer: Answer) -> None:

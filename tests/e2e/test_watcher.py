@@ -146,6 +146,10 @@ async def test_a_subscription_hears_about_deployments_started_elsewhere(bot: Bot
     assert "```" in failed[0]  # the log tail
     assert "deployment.logs" in failed[0]
     assert not any("acme/web/dev" in m for m in messages)
+    [notice] = [m for m in await bot.slack.messages(CHANNEL) if "✗" in text_of(m.get("blocks"))]
+    clicked = await bot.slack.click("U_BEN", notice, "deployment.logs")
+    [answer] = await clicked.responses()
+    assert "Log of" in text_of(answer)
 
 
 async def test_a_channel_following_a_thread_is_not_notified_again(bot: Bot) -> None:
