@@ -86,3 +86,19 @@ SUBSCRIPTIONS = key("subscriptions")
 
 def discovery(org: str) -> str:
     return key("discovery", org)
+
+
+# Approval requests (bot/approvals.py):
+#   request:{id}              string  ApprovalRequest JSON (TTL: a month, for its buttons and the record)
+#   requests:expiring         zset    open request id -> when it expires (epoch ms)
+#   requests:channel:{c}      set     open request ids of a channel (for /deploy approvals)
+REQUEST_TTL = 30 * 24 * 3600
+REQUESTS_EXPIRING = key("requests", "expiring")
+
+
+def request(request_id: str) -> str:
+    return key("request", request_id)
+
+
+def requests_of(channel: str) -> str:
+    return key("requests", "channel", channel)
