@@ -229,6 +229,18 @@ class SlackSandbox:
     async def set_membership(self, channel: str, user: str, member: bool = True) -> list[str]:
         return list((await self._post("membership", {"channel": channel, "user": user, "member": member}))["members"])
 
+    async def set_usergroup(
+        self,
+        *,
+        id: str | None = None,
+        handle: str | None = None,
+        members: list[str] | None = None,
+        disabled: bool | None = None,
+    ) -> JSON:
+        """Change a user group found by ``id`` or ``handle`` (or create one: a new id with a handle); returns it."""
+        body = {"id": id, "handle": handle, "members": members, "disabled": disabled}
+        return dict((await self._post("usergroups", {k: v for k, v in body.items() if v is not None}))["usergroup"])
+
     async def advance_clock(self, seconds: float) -> None:
         """Move the fake's clock: triggers expire after 3 s, response_urls after 30 min, buckets refill."""
         await self._post("clock", {"advance": seconds})

@@ -22,8 +22,11 @@ Control API (JSON in and out; mistakes answer 400/404/409 with ``{"ok": false, "
            transport "auto" uses Socket Mode while an app is connected, else the signed HTTP POST.
     POST /_sandbox/config      {request_url?, rate_limits?: bool}
     POST /_sandbox/membership  {channel, user, member: bool}
+    POST /_sandbox/usergroups  {id | handle, members?: [user], disabled?: bool}    change a user group by id or
+                               (case-insensitive) handle; a new id with a handle creates one. Disabled groups are
+                               hidden from usergroups.list and usergroups.users.list unless include_disabled.
     POST /_sandbox/clock       {advance: seconds}    moves trigger, response_url and rate-limit time forward
-    GET  /_sandbox/workspace   team, bot identity, users, user groups, channels with members
+    GET  /_sandbox/workspace   team, bot identity, users, user groups (with disabled), channels with members
     GET  /_sandbox/messages?channel=C[&deleted=1]  top-level messages with edit history and reply counts
     GET  /_sandbox/thread?channel=C&ts=T           parent and replies
     GET  /_sandbox/ephemerals[?user=U&channel=C]

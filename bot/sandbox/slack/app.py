@@ -39,6 +39,7 @@ def create_app(config: SlackSandboxConfig | None = None) -> web.Application:
     router.add_post("/_sandbox/raw", control.raw)
     router.add_post("/_sandbox/config", control.configure)
     router.add_post("/_sandbox/membership", control.membership)
+    router.add_post("/_sandbox/usergroups", control.usergroups)
     router.add_post("/_sandbox/clock", control.clock)
     router.add_get("/_sandbox/workspace", records.workspace)
     router.add_get("/_sandbox/messages", records.messages)

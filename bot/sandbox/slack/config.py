@@ -21,6 +21,13 @@ class SeedUserGroup:
     handle: str
     members: tuple[str, ...]
     name: str = ""  # the display name; the handle when empty
+    # When usergroups.disable ran (epoch seconds, Slack's ``date_delete``); 0 while enabled. A disabled group keeps
+    # its members (usergroups.enable brings them back) but is hidden unless a call passes include_disabled.
+    disabled_at: int = 0
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at != 0
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, cast
 
 from aiohttp import web
 
+from bot.sandbox.slack.config import SeedUserGroup
 from bot.sandbox.slack.delivery import DELIVERER, DeliveryError, Transport
 from bot.sandbox.slack.interactions import INTERACTIONS
 from bot.sandbox.slack.methods import base_url
@@ -189,6 +191,53 @@ async def membership(request: web.Request) -> web.Response:
         raise ControlError(f"unknown user {user!r}", status=404)
     ws.set_membership(channel, user, bool(body.get("member", True)))
     return web.json_response({"ok": True, "members": sorted(ws.channels[channel].members)})
+
+
+async def usergroups(request: web.Request) -> web.Response:
+    """Change a user group (by ``id``, else by ``handle``): members, handle, disabled; with a new id and handle,
+    create one. Stands in for an admin using usergroups.create/update/disable/enable and usergroups.users.update."""
+    body = await _body(request)
+    ws = _ws(request)
+    found = ws.usergroups.get(_str(body, "id")) if "id" in body else ws.usergroup_by_handle(_str(body, "handle"))
+    if found is None:
+        if "id" not in body or "handle" not in body:
+            raise ControlError("unknown user group; pass both 'id' and 'handle' to create one", status=404)
+        found = SeedUserGroup(_str(body, "id"), _str(body, "handle"), ())
+    handle = _str(body, "handle").removeprefix("@").lower() if "handle" in body else found.handle
+    owner = ws.usergroup_by_handle(handle)
+    if not handle or (owner is not None and owner.id != found.id):
+        raise ControlError(f"the handle {handle!r} is empty or belongs to another group", status=409)
+    group = replace(
+        found, handle=handle, members=_group_members(ws, body, found.members), disabled_at=_disabled_at(body, found)
+    )
+    ws.put_usergroup(group)
+    return web.json_response({"ok": True, "usergroup": usergroup_record(group)})
+
+
+def usergroup_record(group: SeedUserGroup) -> JSON:
+    return {"id": group.id, "handle": group.handle, "users": list(group.members), "disabled": group.disabled}
+
+
+def _group_members(ws: Workspace, body: JSON, current: tuple[str, ...]) -> tuple[str, ...]:
+    if "members" not in body:
+        return current
+    members = body["members"]
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise ControlError("'members' must be a list of user ids")
+    unknown = [m for m in members if m not in ws.users]
+    if unknown:
+        raise ControlError(f"unknown user {unknown[0]!r}", status=404)
+    return tuple(dict.fromkeys(members))
+
+
+def _disabled_at(body: JSON, group: SeedUserGroup) -> int:
+    if "disabled" not in body:
+        return group.disabled_at
+    if not isinstance(body["disabled"], bool):
+        raise ControlError("'disabled' must be true or false")
+    if not body["disabled"]:
+        return 0
+    return group.disabled_at or int(time.time())
 
 
 async def clock(request: web.Request) -> web.Response:

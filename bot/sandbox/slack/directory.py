@@ -63,8 +63,11 @@ def users_info(call: Call) -> JSON:
 def usergroups_list(call: Call) -> JSON:
     ws = call.ws
     include_users = bool_arg(call.args, "include_users")
+    include_disabled = bool_arg(call.args, "include_disabled")
     groups = []
     for group in ws.usergroups.values():
+        if group.disabled and not include_disabled:
+            continue
         entry: JSON = {
             "id": group.id,
             "team_id": ws.config.team_id,
@@ -72,7 +75,7 @@ def usergroups_list(call: Call) -> JSON:
             "name": group.name or group.handle,
             "handle": group.handle,
             "description": "",
-            "date_delete": 0,
+            "date_delete": group.disabled_at,
             "user_count": len(group.members),
         }
         if include_users:
@@ -83,7 +86,9 @@ def usergroups_list(call: Call) -> JSON:
 
 def usergroups_users_list(call: Call) -> JSON:
     group = call.ws.usergroups.get(required_arg(call.args, "usergroup", "no_such_subteam"))
-    if group is None:
+    # Slack's docs only say include_disabled "allows results that involve disabled User Groups"; without it we
+    # answer as for a group that does not exist (an assumption: a client should accept an empty list too).
+    if group is None or (group.disabled and not bool_arg(call.args, "include_disabled")):
         raise SlackError("no_such_subteam")
     return {"users": list(group.members)}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.sandbox.slack.control import ControlError, listing, wait_params
+from bot.sandbox.slack.control import ControlError, listing, usergroup_record, wait_params
 from bot.sandbox.slack.directory import user_object
 from bot.sandbox.slack.model import JSON
 from bot.sandbox.slack.socket_mode import HUB
@@ -93,7 +93,7 @@ async def workspace(request: web.Request) -> web.Response:
             "bot": {"user_id": config.bot_user_id, "bot_id": config.bot_id, "app_id": config.api_app_id},
             "request_url": config.request_url,
             "users": [user_object(ws, u) for u in ws.users.values()],
-            "usergroups": [{"id": g.id, "handle": g.handle, "users": list(g.members)} for g in ws.usergroups.values()],
+            "usergroups": [usergroup_record(g) for g in ws.usergroups.values()],
             "channels": [c.to_slack(config.bot_user_id) | {"members": sorted(c.members)} for c in ws.channels.values()],
         }
     )

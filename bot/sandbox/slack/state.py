@@ -103,6 +103,16 @@ class Workspace:
             members.discard(user)
         self.notify()
 
+    def usergroup_by_handle(self, handle: str) -> SeedUserGroup | None:
+        """Handles are unique and case-insensitive in Slack; ``@sre`` and ``SRE`` find the same group."""
+        wanted = handle.removeprefix("@").lower()
+        return next((g for g in self.usergroups.values() if g.handle.lower() == wanted), None)
+
+    def put_usergroup(self, group: SeedUserGroup) -> None:
+        """Create or replace a user group: the control API's stand-in for usergroups.create/update/disable."""
+        self.usergroups[group.id] = group
+        self.notify()
+
     # -- messages ---------------------------------------------------------------------------------------------
 
     def store(self, message: Message) -> Message:
