@@ -15,6 +15,9 @@ All keys live under ``deploybot:``:
     heartbeat:watcher:{r}     string  replica r's watcher loop completed a round recently (TTL: a few rounds)
     subscriptions             hash    "{channel}\t{pattern}" -> comma-separated events (queued,started,…)
     discovery:{org}           string  {created, ids}: the newest deployments discovery has seen in the org
+    directory:handles         string  {at, ids}: user-group handle (lowercase) -> group id, from usergroups.list
+    directory:members:{g}     string  {at, users}: group g's members, from usergroups.users.list (both: a minute)
+    audit                     stream  the audit trail (bot/audit.py): who did what to which stack; XADD MAXLEN ~
 """
 
 from __future__ import annotations
@@ -88,6 +91,15 @@ def discovery(org: str) -> str:
     return key("discovery", org)
 
 
+# The issue: group membership is cached "for at most 60 s"; bot/directory.py refuses a longer TTL.
+DIRECTORY_TTL = 60.0
+DIRECTORY_HANDLES = key("directory", "handles")
+
+
+def directory_members(group_id: str) -> str:
+    return key("directory", "members", group_id)
+
+
 # Approval requests (bot/approvals.py):
 #   request:{id}              string  ApprovalRequest JSON (TTL: a month, for its buttons and the record)
 #   requests:expiring         zset    open request id -> when it expires (epoch ms)
@@ -102,3 +114,6 @@ def request(request_id: str) -> str:
 
 def requests_of(channel: str) -> str:
     return key("requests", "channel", channel)
+
+
+AUDIT = key("audit")
