@@ -1,4 +1,5 @@
-"""The ``deploybot`` command line: ``serve`` runs the bot over HTTP; ``sandbox pulumi|slack`` run local stand-ins."""
+"""The ``deploybot`` command line: ``serve`` runs the bot over HTTP; ``sandbox pulumi|slack`` run local stand-ins;
+``policy check`` validates an approval policy file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.errors import DeploybotError
+from bot.policy import cli as policy_cli
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -56,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     slack = services.add_parser("slack", help="serve the fake Slack Web API over HTTP")
     slack_sandbox.add_arguments(slack)
     slack.set_defaults(run=slack_sandbox.run)
+    from bot import audit_cli  # here, not at the top: `deploybot serve` has no use for it
+
+    audit_cli.add_arguments(commands.add_parser("audit", help="read the audit trail: audit export [--since ISO]"))
+    policy_cli.add_arguments(commands.add_parser("policy", help="check an approval policy file"))
     return parser
 
 
