@@ -71,7 +71,7 @@ def _message(item: Any) -> str:
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']}"
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        return "must be a table, e.g. [defaults] or [[stacks]]"
+        return "must be a table: write [defaults] with its keys below" if loc == ("defaults",) else "must be a table"
     if kind == "list_type":
         return 'must be an array of tables: write each entry as [[stacks]] with its own match = "…"'
     return str(item["msg"])
