@@ -20,12 +20,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.approvals import Requests
+from bot.audit import AuditLog
 from bot.chat import Chat
 from bot.config import Mode, Settings
-from bot.deps import Deps
+from bot.deps import Deps, utcnow
+from bot.directory import Directory
 from bot.discovery import Discovery
 from bot.errors import StoreUnavailable
+from bot.gate import Gate
 from bot.outbox import Budgets, Outbox
+from bot.policy import Policy
 from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
 from bot.reporter import SlackReporter
@@ -35,7 +40,7 @@ from bot.store.watches import Watches
 from bot.watcher import Watcher
 from bot.web import build_web_app
 from bot.webhook import WebhookReceiver
-from handlers import actions, commands, events
+from handlers import actions, commands, events, views
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,7 @@ def build_bolt(deps: Deps, *, signing_secret: str) -> AsyncApp:
     commands.register(bolt, deps)
     actions.register(bolt, deps)
     events.register(bolt, deps)
+    views.register(bolt, deps)
 
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any], context: Any) -> None:
@@ -84,15 +90,35 @@ def build_bolt(deps: Deps, *, signing_secret: str) -> AsyncApp:
 def build_deps(settings: Settings) -> Deps:
     """Every client, built once; none connects before first use, so this needs no running event loop."""
     assert settings.pulumi_access_token is not None  # Settings.require() ran before
+    policy = Policy.load(settings.deploybot_policy) if settings.deploybot_policy else Policy.default()
     redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     pulumi = PulumiClient(settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url))
+    chat = Chat(slack_client(settings))
+    store, watches, requests, audit = Store(redis), Watches(redis), Requests(redis), AuditLog(redis)
+    directory = Directory(chat.client, redis)
+    gate = Gate(
+        pulumi=pulumi,
+        store=store,
+        requests=requests,
+        watches=watches,
+        chat=chat,
+        directory=directory,
+        policy=policy,
+        audit=audit,
+        clock=utcnow,
+    )
     return Deps(
         settings=settings,
         pulumi=pulumi,
-        store=Store(redis),
-        chat=Chat(slack_client(settings)),
-        watches=Watches(redis),
+        store=store,
+        chat=chat,
+        watches=watches,
         subscriptions=Subscriptions(redis),
+        requests=requests,
+        policy=policy,
+        directory=directory,
+        audit=audit,
+        gate=gate,
     )
 
 
@@ -118,7 +144,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     bolt = build_bolt(deps, signing_secret=secret)
     outbox_chat = Chat(slack_client(settings, retry_rate_limits=False))
     outbox = Outbox(outbox_chat, deps.store.redis, budgets=Budgets().scaled(settings.deploybot_slack_rate_scale))
-    reporter = SlackReporter(outbox, deps.store, deps.clock)
+    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate)
     discovery = Discovery(
         deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
     )
@@ -128,6 +154,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         deps.subscriptions,
         reporter,
         discovery=discovery,
+        chores=[deps.gate.expire_due],
         interval=settings.deploybot_poll_interval,
     )
     socket: AsyncSocketModeHandler | None = None

@@ -24,7 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from bot.errors import DeploybotError, StoreUnavailable
+from bot.errors import Refused, StoreUnavailable
 from bot.store import keys
 from bot.store.core import Record
 
@@ -32,10 +32,6 @@ T = TypeVar("T")
 State = Literal["previewing", "pending", "creating", "running", "denied", "withdrawn", "expired", "failed"]
 OPEN: frozenset[State] = frozenset({"previewing", "pending"})
 REQUEST_ID_ENV = "DEPLOYBOT_REQUEST_ID"
-
-
-class Refused(DeploybotError):
-    """A transition that is not allowed now; ``message`` says why, for the person who tried."""
 
 
 class Approval(Record):
@@ -247,5 +243,25 @@ def previewed(preview: Preview) -> Move:
         if preview.status != "succeeded":
             return request.model_copy(update={"state": "failed", "preview": preview, "reason": "the preview failed"})
         return request.model_copy(update={"state": "pending", "preview": preview})
+
+    return move
+
+
+def preview_started(preview: Preview) -> Move:
+    def move(request: ApprovalRequest) -> ApprovalRequest:
+        if request.state != "previewing":
+            raise Refused(f"the request is {request.state}, not previewing")
+        return request.model_copy(update={"preview": preview})
+
+    return move
+
+
+def unpinnable(reason: str) -> Move:
+    """A preview that succeeded without naming its commit cannot bind an approval to what it previewed."""
+
+    def move(request: ApprovalRequest) -> ApprovalRequest:
+        if request.state != "pending":
+            raise Refused(f"the request is {request.state}")
+        return request.model_copy(update={"state": "failed", "reason": reason})
 
     return move

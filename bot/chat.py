@@ -99,6 +99,16 @@ class Chat:
     async def delete(self, channel: str, ts: str) -> None:
         await self._call("chat.delete", self.client.chat_delete(channel=channel, ts=ts))
 
+    async def tell(self, channel: str, user: str, message: Message) -> None:
+        """An ephemeral message in ``channel`` that only ``user`` sees."""
+        await self._call(
+            "chat.postEphemeral", self.client.chat_postEphemeral(channel=channel, user=user, **message.payload())
+        )
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        response = await self._call("chat.getPermalink", self.client.chat_getPermalink(channel=channel, message_ts=ts))
+        return str(response["permalink"])
+
     async def upload_to_user(self, user: str, filename: str, content: str, comment: str) -> str:
         """Send ``content`` as a file in the bot's direct message with ``user``; returns that DM's channel id.
 
@@ -113,3 +123,7 @@ class Chat:
             ),
         )
         return channel
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal; Slack gives 3 seconds from the click (the trigger_id) to do so."""
+        await self._call("views.open", self.client.views_open(trigger_id=trigger_id, view=view))

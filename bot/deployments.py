@@ -67,13 +67,20 @@ async def seal(pulumi: PulumiClient, stack: StackRef, document: Any) -> Any:
     return {key: await seal(pulumi, stack, value) for key, value in document.items()}
 
 
+async def prepare(pulumi: PulumiClient, command: DeployCommand) -> dict[str, Any]:
+    """The create request the command describes, with every secret turned into the stack's ciphertext: safe to
+    store while it waits (for approval, or for Retry)."""
+    ciphertexts = await encrypt_secrets(pulumi, command.stack, command.secret_env)
+    sealed: dict[str, Any] = await seal(pulumi, command.stack, create_request(command, ciphertexts).to_wire())
+    return sealed
+
+
 async def start(pulumi: PulumiClient, command: DeployCommand) -> tuple[DeploymentCreated, dict[str, Any]]:
     """Create the deployment the command describes (Pulumi queues it when the stack or org is busy or paused).
 
     Returns Pulumi's answer and the request as sent, which holds secrets only as ciphertext.
     """
-    ciphertexts = await encrypt_secrets(pulumi, command.stack, command.secret_env)
-    request = await seal(pulumi, command.stack, create_request(command, ciphertexts).to_wire())
+    request = await prepare(pulumi, command)
     return await restart(pulumi, command.stack, request), request
 
 

@@ -7,8 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.approvals import Requests
+from bot.audit import AuditLog
 from bot.chat import Chat
 from bot.config import Settings
+from bot.directory import Directory
+from bot.gate import Gate
+from bot.policy import Policy
 from bot.pulumi import PulumiClient
 from bot.store import Store
 from bot.store.subscriptions import Subscriptions
@@ -29,6 +34,11 @@ class Deps:
     chat: Chat
     watches: Watches
     subscriptions: Subscriptions
+    requests: Requests
+    policy: Policy
+    directory: Directory
+    audit: AuditLog
+    gate: Gate
     clock: Callable[[], datetime] = field(default=utcnow)
     # Work after an ack waits for one of these slots. asyncio has no priorities: with every answer in flight at
     # once, a new request's ack queues behind their callbacks. Bounding the work keeps acks fast under load

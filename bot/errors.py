@@ -15,6 +15,7 @@
     │   ├── BadResponse              a 2xx answer whose body is not what the API documents
     │   └── Unavailable              no answer at all: connection refused/reset, DNS, timeout
     ├── StoreUnavailable             Redis did not answer
+    ├── Refused                      not allowed now (policy, approval state); the message says why
     └── SlackError                   a Slack Web API call failed (.error is Slack's code, e.g. "channel_not_found")
         ├── NotInChannel             the bot cannot post where it was asked (not a member, or no access)
         └── SlackRateLimited         HTTP 429 (.retry_after: the seconds Slack asked us to wait)
@@ -132,3 +133,7 @@ class SlackRateLimited(SlackError):
     def __init__(self, retry_after: float, method: str = "") -> None:
         super().__init__("ratelimited", method)
         self.retry_after = retry_after
+
+
+class Refused(DeploybotError):
+    """Something a person may not do now (the policy, or the state of a request); ``str()`` says why, for them."""

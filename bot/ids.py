@@ -18,3 +18,15 @@ CONFIRM_NO: Final = "confirm.no"
 LIST_PREVIOUS: Final = "list.previous"
 LIST_NEXT: Final = "list.next"
 LOGS_MORE: Final = "logs.more"
+
+# An approval request's message (values: the request id).
+APPROVAL_APPROVE: Final = "approval.approve"
+APPROVAL_DENY: Final = "approval.deny"
+APPROVAL_WITHDRAW: Final = "approval.withdraw"
+APPROVAL_RETRY: Final = "approval.retry"
+
+# Modals opened from those buttons (callback ids) and their inputs (block ids / action ids).
+VIEW_DENY: Final = "approval.deny_reason"
+VIEW_CONFIRM_DESTROY: Final = "approval.confirm_destroy"
+INPUT_REASON: Final = "approval.reason"
+INPUT_STACK_NAME: Final = "approval.stack_name"

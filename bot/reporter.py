@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from bot.outbox import Outbox, Priority
 from bot.pulumi import Deployment, JobStatus, StackRef
@@ -26,11 +27,22 @@ def took(deployment: Deployment) -> float | None:
     return (max(ends) - min(starts)).total_seconds() if starts and ends else None
 
 
+class PreviewHooks(Protocol):
+    """The approval gate, for previews a request runs first: its message is theirs, not the preview's."""
+
+    async def refresh_request(self, request_id: str) -> None: ...
+
+    async def previewed(self, request_id: str, deployment: Deployment) -> None: ...
+
+
 class SlackReporter:
-    def __init__(self, outbox: Outbox, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, outbox: Outbox, store: Store, clock: Callable[[], datetime], previews: PreviewHooks | None = None
+    ) -> None:
         self.outbox = outbox
         self.store = store
         self.clock = clock
+        self.previews = previews
 
     async def _thread(self, watch: Watch) -> DeploymentRecord | None:
         record = await self.store.deployment(watch.deployment_id)
@@ -47,14 +59,19 @@ class SlackReporter:
             console_url=record.console_url,
             queue=(queue.ahead, queue.paused) if queue else None,
             retry=record.request is not None,
+            approved_by=record.approved_by,
         )
         priority = Priority.FINAL if deployment.is_finished else Priority.PROGRESS
         await self.outbox.update(record.channel, record.message_ts, message, priority=priority)
 
     async def show(self, watch: Watch, deployment: Deployment, queue: QueueState | None) -> None:
         record = await self._thread(watch)
-        if record is not None:
-            await self._edit_parent(record, deployment, queue)
+        if record is None:
+            return
+        if record.preview_for is not None and self.previews is not None:
+            await self.previews.refresh_request(record.preview_for)
+            return
+        await self._edit_parent(record, deployment, queue)
 
     async def steps(self, watch: Watch, deployment: Deployment, changes: list[StepChange]) -> None:
         record = await self._thread(watch)
@@ -77,6 +94,10 @@ class SlackReporter:
             cancelled_by=cancelled_by,
             log_tail=redact_lines(log_tail) if log_tail and failed else None,
         )
+        if record.preview_for is not None and self.previews is not None:
+            await self.outbox.post(record.channel, reply, thread_ts=record.message_ts, priority=Priority.FINAL)
+            await self.previews.previewed(record.preview_for, deployment)
+            return
         await self.outbox.post(
             record.channel, reply, thread_ts=record.message_ts, broadcast=failed, priority=Priority.FINAL
         )

@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -95,6 +95,7 @@ class Watcher:
         notifier: Notifier,
         *,
         discovery: Discovery | None = None,
+        chores: Sequence[Callable[[], Awaitable[object]]] = (),
         interval: float = 5.0,
         lease_rounds: float = 3.0,
         concurrency: int = 32,
@@ -115,6 +116,7 @@ class Watcher:
         self._subscriptions: list[Subscription] = []
         self._wake = asyncio.Event()
         self.discovery = discovery
+        self.chores = chores
 
     def _now_ms(self) -> float:
         return self.clock() * 1000
@@ -279,12 +281,18 @@ class Watcher:
         return poked
 
     async def round(self) -> int:
-        """One round: discover new deployments, then poll what is due."""
+        """One round: discover new deployments, run the chores (e.g. closing expired approval requests), then poll
+        what is due."""
         if self.discovery is not None:
             try:
                 await self.discovery.discover_once()
             except PulumiError as error:
                 log.warning("discovery failed; next round retries", extra={"error": type(error).__name__})
+        for chore in self.chores:
+            try:
+                await chore()
+            except (PulumiError, SlackError) as error:
+                log.warning("a chore failed; next round retries", extra={"error": type(error).__name__})
         return await self.poll_once()
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -15,7 +15,7 @@ from bot.deployments import LOG_TAIL
 from bot.deps import Deps
 from bot.pulumi import StackRef
 from bot.slack_payload import Click
-from handlers import changes, queries
+from handlers import approval, changes, queries
 from handlers.reply import Answer, answering
 
 ClickHandler = Callable[[Deps, Click, Answer], Awaitable[None]]
@@ -55,7 +55,7 @@ async def on_deployment_retry(deps: Deps, click: Click, answer: Answer) -> None:
     if record is None or record.request is None:
         await answer.say("I no longer have what that deployment was asked with; start it again with `/deploy`.")
         return
-    await changes.retry(deps, record, click.user_id)
+    await changes.retry(deps, record, click.user_id, answer)
 
 
 async def on_confirm(deps: Deps, click: Click, answer: Answer) -> None:
@@ -106,15 +106,21 @@ HANDLERS: dict[str, ClickHandler] = {
     ids.LIST_PREVIOUS: on_list_page,
     ids.LIST_NEXT: on_list_page,
     ids.LOGS_MORE: on_logs_more,
+    ids.APPROVAL_APPROVE: approval.on_approve,
+    ids.APPROVAL_DENY: approval.on_deny,
+    ids.APPROVAL_WITHDRAW: approval.on_withdraw,
+    ids.APPROVAL_RETRY: approval.on_retry,
 }
+# Clicks that may open a modal must not queue for a work slot: the trigger_id expires 3 s after the click.
+OPENS_MODAL = {ids.APPROVAL_APPROVE, ids.APPROVAL_DENY}
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, handler in HANDLERS.items():
-        app.action(action_id)(_listener(deps, handler))
+        app.action(action_id)(_listener(deps, handler, queue=action_id not in OPENS_MODAL))
 
 
-def _listener(deps: Deps, handler: ClickHandler) -> Callable[..., Awaitable[None]]:
+def _listener(deps: Deps, handler: ClickHandler, *, queue: bool = True) -> Callable[..., Awaitable[None]]:
     async def on_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         click = Click.from_body(body)
@@ -124,6 +130,6 @@ def _listener(deps: Deps, handler: ClickHandler) -> Callable[..., Awaitable[None
             if await deps.store.first_delivery("click", click.delivery_id):
                 await handler(deps, click, answer)
 
-        await answering(answer, work, deps.work_slots)
+        await answering(answer, work, deps.work_slots if queue else None)
 
     return on_click

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot import deployments
 from bot.command import CommandError, DeployCommand, OrgTarget, Target
 from bot.deps import Deps
-from bot.errors import SlackError
+from bot.errors import Refused, SlackError
 from bot.pulumi import DeploymentCreated, SettingsFields, StackRef
 from bot.render import announce
 from bot.render.deployment import deployment_message, status_text
@@ -45,11 +45,17 @@ async def announced(deps: Deps, channel: str, pending: str, work: Callable[[str]
     return ts
 
 
-async def start_deployment(deps: Deps, command: DeployCommand, user: str, channel: str) -> None:
-    """Announce, create, record, then turn the announcement into the deployment's message and follow it.
+async def start_deployment(deps: Deps, command: DeployCommand, user: str, channel: str, answer: Answer) -> None:
+    """Through the approval gate when the policy says so; else announce, create, record, then turn the
+    announcement into the deployment's message and follow it.
 
     A deployment never exists without the message that tracks it, and nothing starts when the bot may not post.
     """
+    rule = deps.policy.rule_for(command.stack)
+    await deps.gate.check_requester(rule, user, command.operation, str(command.stack))
+    if rule.needs_approval(command.operation):
+        await answer.show(await deps.gate.ask(command, user, channel, rule))
+        return
     pending = f"⏳ <@{user}> asked for *{escape(command.operation)}* of `{escape(str(command.stack))}`…"
 
     async def work(ts: str) -> Message:
@@ -59,10 +65,18 @@ async def start_deployment(deps: Deps, command: DeployCommand, user: str, channe
     await announced(deps, channel, pending, work)
 
 
-async def retry(deps: Deps, record: DeploymentRecord, user: str) -> None:
-    """The same operation with the same overrides, announced and followed like any new deployment."""
+async def retry(deps: Deps, record: DeploymentRecord, user: str, answer: Answer) -> None:
+    """The same operation with the same overrides, through approval like any new request when the policy says so."""
     assert record.request is not None  # Retry is only offered for deployments whose request was recorded
     stack, request = StackRef.parse(record.stack), record.request
+    rule = deps.policy.rule_for(stack)
+    await deps.gate.check_requester(rule, user, record.operation, record.stack)
+    if rule.needs_approval(record.operation):
+        gate = deps.gate
+        await answer.show(
+            await gate.ask_for(record.stack, record.operation, request, user, record.channel, rule, record.message)
+        )
+        return
     pending = f"⏳ <@{user}> is retrying *{escape(record.operation)}* of `{escape(record.stack)}` #{record.version}…"
 
     async def work(ts: str) -> Message:
@@ -124,8 +138,18 @@ async def refresh_announcement(deps: Deps, record: DeploymentRecord) -> None:
         await deps.chat.update(record.channel, record.message_ts, await announcement(deps, record))
 
 
+async def require_admin(deps: Deps, user: str, admins: tuple[str, ...], what: str) -> None:
+    """The policy's admins (empty: everyone) may ``what``; anyone else is refused with who may."""
+    if admins and not await deps.directory.is_in(user, admins):
+        raise Refused(f"only {await deps.directory.display(admins)} may {what}")
+
+
 async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, channel: str, answer: Answer) -> None:
-    """Cancel after re-reading the deployment; a finished one is reported, not "cancelled" again."""
+    """Cancel after re-reading the deployment; a finished one is reported, not "cancelled" again. Cancelling
+    someone else's deployment (or one started outside Slack) is for the policy's admins."""
+    record = await deps.store.deployment(deployment_id)
+    if record is None or record.requested_by != user:
+        await require_admin(deps, user, deps.policy.rule_for(stack).admins, "cancel someone else's deployment")
     deployment = await deps.pulumi.get_deployment(stack, deployment_id)
     if deployment.is_finished:
         await answer.say(f"#{deployment.version} has already finished ({status_text(deployment.status)}).")
@@ -136,7 +160,6 @@ async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, cha
         await deps.pulumi.cancel_deployment(stack, deployment_id)
         return announce.cancelled(user, operation, stack, deployment.version)
 
-    record = await deps.store.deployment(deployment_id)
     if record is None or record.message_ts is None:  # started elsewhere: announce it here
         pending = f"⏳ <@{user}> is cancelling `{escape(str(stack))}` #{deployment.version}…"
         await announced(deps, channel, pending, work)
@@ -149,6 +172,10 @@ async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, cha
 
 
 async def pause(deps: Deps, target: Target, resume: bool, user: str, channel: str) -> None:
+    if isinstance(target, OrgTarget):
+        verb = "resume" if resume else "pause"
+        await require_admin(deps, user, deps.policy.rule_for_org(target.org).admins, f"{verb} a whole organization")
+
     async def work(_: str) -> Message:
         if isinstance(target, OrgTarget):
             await (deps.pulumi.resume_org(target.org) if resume else deps.pulumi.pause_org(target.org))
@@ -161,6 +188,7 @@ async def pause(deps: Deps, target: Target, resume: bool, user: str, channel: st
 
 
 async def change_settings(deps: Deps, stack: StackRef, patch: dict[str, object], user: str, channel: str) -> None:
+    await require_admin(deps, user, deps.policy.rule_for(stack).admins, "change deployment settings")
     try:
         fields = SettingsFields.model_validate(patch)
     except ValidationError as exc:
@@ -176,6 +204,8 @@ async def change_settings(deps: Deps, stack: StackRef, patch: dict[str, object],
 
 
 async def clear_settings(deps: Deps, stack: StackRef, user: str, channel: str) -> None:
+    await require_admin(deps, user, deps.policy.rule_for(stack).admins, "clear deployment settings")
+
     async def work(_: str) -> Message:
         await deps.pulumi.clear_settings(stack)
         return announce.settings_cleared(user, stack)

@@ -67,7 +67,7 @@ async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer)
         case HelpCommand(topic=topic):
             await answer.show(help_message(topic))
         case DeployCommand():
-            await changes.start_deployment(deps, command, user, channel)
+            await changes.start_deployment(deps, command, user, channel, answer)
         case StatusCommand(stack=stack, ref=ref):
             await queries.show_status(deps, answer, stack, ref)
         case ListCommand():

@@ -31,11 +31,14 @@ def parent_message(
     console_url: str | None,
     queue: tuple[int, bool] | None = None,
     retry: bool = False,
+    approved_by: list[str] | None = None,
 ) -> Message:
     """The deployment's top-level message: status, steps, who and why, queue state, and buttons by state."""
     blocks: list[Block] = deployment_blocks(
         deployment, stack, now, requester=requester, message=message, console_url=console_url
     )
+    if approved_by:
+        blocks.insert(1, context("approved by " + ", ".join(f"<@{user}>" for user in approved_by)))
     if queue is not None and deployment.status == JobStatus.NOT_STARTED:
         blocks.insert(1, context(queue_text(*queue)))
     if deployment.is_finished:

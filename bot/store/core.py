@@ -44,6 +44,9 @@ class DeploymentRecord(Record):
     console_url: str | None = None
     cancelled_by: str | None = None  # Slack user id of whoever cancelled it from Slack
     request: dict[str, Any] | None = None  # the create request as sent (secrets only as ciphertext), for Retry
+    request_id: str | None = None  # the approval request it came from (its message is the parent)
+    preview_for: str | None = None  # set on the preview a preview_first request ran: that request's id
+    approved_by: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -26,6 +27,8 @@ from tests.slack_sandbox import SlackSandbox
 
 T = TypeVar("T")
 CHANNEL = "C_DEPLOYS"
+POLICIES = Path(__file__).parents[1] / "payloads" / "policy"
+OPEN_POLICY = str(POLICIES / "open.toml")  # nothing waits for approval: the default for tests of everything else
 STACKS = ("acme/web/dev", "acme/web/prod", "acme/api/dev")
 
 
@@ -57,6 +60,7 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
             "REDIS_URL": redis_url,
             # Polls are driven by the tests (poll_once); a tiny interval makes every watch due at the next one.
             "DEPLOYBOT_POLL_INTERVAL": "0.001",
+            "DEPLOYBOT_POLICY": OPEN_POLICY,
         }
         | extra
     )
@@ -160,6 +164,7 @@ def process_env(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, port
         "PULUMI_ORG": "acme",
         "REDIS_URL": redis_url,
         "PORT": str(port),
+        "DEPLOYBOT_POLICY": OPEN_POLICY,
     } | extra
 
 

@@ -12,7 +12,6 @@ import redis.asyncio as aioredis
 from bot.approvals import (
     ApprovalRequest,
     Preview,
-    Refused,
     Requests,
     approve,
     deny,
@@ -21,6 +20,7 @@ from bot.approvals import (
     previewed,
     withdraw,
 )
+from bot.errors import Refused
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
