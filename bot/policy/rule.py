@@ -10,9 +10,12 @@ from bot.command.types import Operation
 from bot.policy.explain import explain
 from bot.policy.fields import Principal
 from bot.policy.schema import RuleSettings
+from bot.pulumi.stack import StackRef
 
 
 class Rule(BaseModel, frozen=True):
+    """What the policy says for one stack. Built by Policy; the TOML names are in ``schema.RuleSettings``."""
+
     allowed_operations: frozenset[Operation]  # may be requested from Slack at all
     approval_required: frozenset[Operation]
     approvals: int  # how many distinct approvers
@@ -43,9 +46,10 @@ class Rule(BaseModel, frozen=True):
         )
 
     def needs_approval(self, operation: str) -> bool:
+        """Whether ``operation`` waits for approvals (an unknown name does not; it is not allowed either)."""
         return operation in self.approval_required
 
-    def explain(self, stack: str, *, mentions: bool = True) -> str:
+    def explain(self, stack: str | StackRef, *, mentions: bool = True) -> str:
         """The rule in plain words, safe as Slack mrkdwn. With ``mentions`` user ids show as ``<@U…>`` (Slack shows
         names; fine in an ephemeral reply, but in a channel message it notifies them: pass False there)."""
-        return explain(self, stack, mentions=mentions)
+        return explain(self, str(stack), mentions=mentions)

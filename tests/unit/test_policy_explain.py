@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.policy import Policy, Rule
+from bot.pulumi.stack import StackRef
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "deploy" / "policy.example.toml"
@@ -60,6 +61,12 @@ def test_operations_that_run_directly_or_not_at_all() -> None:
     closed = rule(allowed_operations=frozenset(), admins=("@platform", "U0ADMIN1")).explain("a/b/c", mentions=False)
     assert closed.startswith("Nothing may be requested from Slack for `a/b/c`. Admins: @platform and U0ADMIN1.")
     assert "may request" not in closed
+
+
+def test_a_stack_ref_is_explained_like_its_name() -> None:
+    ref = StackRef("acme", "web", "prod")
+    assert rule().explain(ref) == rule().explain("acme/web/prod")
+    assert Policy.loads('[[stacks]]\nmatch = "acme/*/prod"\n').rule_for(ref).matched == "acme/*/prod"
 
 
 def test_a_stack_name_cannot_ping_or_link() -> None:
