@@ -203,6 +203,8 @@ def _read(stream_id: str, fields: dict[Any, Any]) -> AuditEntry | None:
     """A stream entry as an AuditEntry; None (and a warning) for one that cannot be read, so that a single bad
     entry written by hand or by a future version does not hide the whole trail."""
     data = {_text(name): _text(value) for name, value in fields.items()}
+    # Without an ``at`` (an entry written by hand), when Redis recorded it is the best answer, not "now".
+    data.setdefault("at", (_EPOCH + timedelta(milliseconds=int(stream_id.split("-")[0]))).isoformat())
     try:
         return AuditEntry.model_validate({**data, "id": stream_id}, context={_STORED: True})
     except ValidationError as exc:
