@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -36,20 +37,25 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 
 
 
 @contextlib.contextmanager
-def child(argv: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``argv`` until the block ends; wait for it to listen on ``port`` first."""
-    process = subprocess.Popen(
-        list(argv), env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+def child(
+    argv: Sequence[str], port: int, env: dict[str, str] | None = None, *, output: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` until the block ends; wait for it to listen on ``port`` first. What it prints goes to the file
+    ``output`` (appended) when given, else nowhere."""
+    sink: contextlib.AbstractContextManager[IO[bytes] | int] = (
+        open(output, "ab") if output else contextlib.nullcontext(subprocess.DEVNULL)  # noqa: SIM115  # entered below
     )
-    try:
-        wait_for_port(port, process)
-        yield process
-    finally:
-        process.terminate()
+    with sink as stream:
+        process = subprocess.Popen(list(argv), env={**os.environ, **(env or {})}, stdout=stream, stderr=stream)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_for_port(port, process)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def redis_server() -> str:
@@ -93,3 +99,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def run(main: object) -> None:
     asyncio.run(main)  # type: ignore[arg-type]  # a coroutine
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (``/proc/<pid>/stat``; psutil is no dependency)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted from 1
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set size (``VmHWM``) in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # in kB
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
