@@ -111,8 +111,8 @@ class AuditEntry(BaseModel):
         return _cut(text, DETAIL_MAX)
 
     def concerns(self, stack: str) -> bool:
-        """Whether this entry is about ``stack`` (checked), or about ``stack``'s organization's stacks when it is
-        an organization."""
+        """Whether this entry is about ``stack`` (as check_stack returns it) or, when ``stack`` is an organization,
+        about one of its stacks."""
         return self.stack is not None and (
             self.stack == stack or ("/" not in stack and self.stack.startswith(stack + "/"))
         )
