@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     # Multiplies the outbox's Slack budgets: only for the fake Slack (tests, benchmarks) or a workspace with raised
     # limits; against Slack itself a value above 1 earns 429s.
     deploybot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
+
+    @field_validator("deploybot_policy", "pulumi_webhook_secret", "pulumi_org", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # An exported-but-empty variable (``DEPLOYBOT_POLICY=``) means "not set", not "the current directory".
+        return None if value == "" else value
 
     def require(self, mode: Mode) -> None:
         """Stop with one line naming the first variable ``mode`` needs and does not have."""

@@ -11,7 +11,7 @@ from bot import ids
 from bot.approvals import ApprovalRequest
 from bot.render.message import Message, context, section
 from bot.render.query import hide_secrets
-from bot.render.text import escape, truncate_escaped
+from bot.render.text import date_token, escape, truncate_escaped
 
 _CLOSED = {
     "denied": "✗ Denied",
@@ -19,12 +19,6 @@ _CLOSED = {
     "expired": "⌛ Expired",
     "failed": "✗ Could not start",
 }
-
-
-def when(moment: Any) -> str:
-    """A Slack date token: every reader sees it in their own time zone."""
-    epoch = int(moment.timestamp())
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment.isoformat(timespec='minutes')}>"
 
 
 def overrides(request: dict[str, Any]) -> list[str]:
@@ -77,6 +71,8 @@ def approval_message(request: ApprovalRequest, approvers: str) -> Message:
 def preview_text(request: ApprovalRequest) -> str:
     preview = request.preview
     assert preview is not None  # only called with a preview
+    if request.state == "previewing":
+        return f"⟳ Preview #{preview.version} is running (steps in the thread); approval opens when it succeeds."
     commit = f" at commit `{escape(preview.commit[:12])}`" if preview.commit else ""
     if preview.status != "succeeded":
         return f"✗ The preview (#{preview.version}) {escape(preview.status)}{commit}: see the thread."
@@ -95,7 +91,7 @@ def status_text(request: ApprovalRequest, approvers: str) -> str:
     if request.state in ("creating", "running"):
         return f"✓ Approved by {done}" if done else "✓ Approved"
     progress = f"{len(request.approvals)} of {request.needed}" + (f": approved by {done}" if done else "")
-    return f"{progress} · approvers: {approvers} · open until {when(request.expires_at)}"
+    return f"{progress} · approvers: {approvers} · open until {date_token(request.expires_at)}"
 
 
 def _buttons(request: ApprovalRequest) -> list[ButtonElement]:
@@ -123,7 +119,7 @@ def requester_note(request: ApprovalRequest, approvers: str) -> Message:
         blocks=[
             section(
                 f"*{escape(request.operation)}* `{escape(request.stack)}` needs {needed} before it runs, from "
-                f"{approvers}. The request is open until {when(request.expires_at)}; withdraw it from the message."
+                f"{approvers}. It is open until {date_token(request.expires_at)}; withdraw it from the message."
             )
         ],
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
 from bot.audit import Action, AuditEntry
 from bot.render.message import Message, section, text_message
-from bot.render.text import SECTION_TEXT, escape
+from bot.render.text import SECTION_TEXT, date_token, escape
 
 _DONE: dict[Action, str] = {
     "requested": "📝 requested",
@@ -26,12 +25,6 @@ _DONE: dict[Action, str] = {
     "unsubscribed": "🔕 unsubscribed from",
 }
 _EXPIRED = "⌛ request expired:"  # nobody acted: the entry's user is the requester
-
-
-def date_token(moment: datetime) -> str:
-    """A Slack date token: every reader sees the time in their own time zone; the ISO text is the fallback."""
-    iso = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{iso}>"
 
 
 def _line(entry: AuditEntry) -> str:

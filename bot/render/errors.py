@@ -14,6 +14,7 @@ from bot.errors import (
     NotFound,
     PulumiHTTPError,
     RateLimited,
+    Refused,
     StoreUnavailable,
     Unauthorized,
     Unavailable,
@@ -25,6 +26,8 @@ def error_text(error: DeploybotError) -> str:
     """mrkdwn for an error we expected could happen (the message from Pulumi is escaped)."""
     detail = escape(truncate(str(error), 500))
     match error:
+        case Refused():  # written by us as mrkdwn (mentions of who may); names in it were validated, not typed
+            return truncate(str(error), 1000)
         case AlreadyFinished():
             return "That deployment has already finished (or is gone), so there is nothing to cancel."
         case NotFound():

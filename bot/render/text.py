@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 SECTION_TEXT = 3000
 FIELD_TEXT = 2000
 HEADER_TEXT = 150
@@ -58,3 +60,9 @@ def code_block(lines: list[str], limit: int = SECTION_TEXT) -> str:
         size += len(line) + 1
     body = "\n".join(reversed(kept)) or " "
     return f"```\n{body}\n```"
+
+
+def date_token(moment: datetime) -> str:
+    """A Slack date token: every reader sees the time in their own time zone; the ISO text is the fallback."""
+    iso = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{iso}>"
