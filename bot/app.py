@@ -129,6 +129,7 @@ async def close_deps(deps: Deps) -> None:
 
 
 WATCHER = web.AppKey("watcher", Watcher)
+DEPS = web.AppKey("deps", Deps)
 
 
 def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = True) -> web.Application:
@@ -194,5 +195,6 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         ).handle
     web_app = build_web_app(bolt, health, slack_route=mode == "serve", pulumi_webhook=receiver)
     web_app[WATCHER] = watcher
+    web_app[DEPS] = deps
     web_app.cleanup_ctx.append(lifecycle)
     return web_app

@@ -19,8 +19,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import WATCHER, create_app
+from bot.app import DEPS, WATCHER, create_app
 from bot.config import Settings, load_settings
+from bot.deps import Deps
 from bot.watcher import Watcher
 from tests.pulumi_sandbox import PulumiSandbox
 from tests.slack_sandbox import SlackSandbox
@@ -41,6 +42,7 @@ class Bot:
     slack: SlackSandbox
     pulumi: PulumiSandbox
     watcher: Watcher
+    deps: Deps
 
     async def tick(self, steps: int = 1) -> None:
         """Move the emulator's clock ``steps`` transitions, then let the watcher report what changed."""
@@ -68,11 +70,19 @@ def bot_settings(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, **e
 
 @asynccontextmanager
 async def running_bot(
-    mode: str, slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, *, watch_loop: bool = False, **extra: str
+    mode: str,
+    slack: SlackSandbox,
+    pulumi: PulumiSandbox,
+    redis_url: str,
+    *,
+    watch_loop: bool = False,
+    stacks: bool = True,
+    **extra: str,
 ) -> AsyncIterator[Bot]:
     """The bot in ``mode`` on a free port, connected to the fake Slack, with stacks acme/web/dev, acme/web/prod
     and acme/api/dev in the emulator. ``extra`` settings override the defaults."""
-    await pulumi.create_stacks(*STACKS)
+    if stacks:
+        await pulumi.create_stacks(*STACKS)
     settings = bot_settings(slack, pulumi, redis_url, SLACK_APP_TOKEN=slack.app_token, **extra)
     app = create_app(settings, mode, watch_loop=watch_loop)  # type: ignore[arg-type]  # "serve" or "socket"
     runner = web.AppRunner(app)
@@ -85,7 +95,7 @@ async def running_bot(
     else:
         assert (await slack.socket(wait_connected=True))["connected"]
     try:
-        yield Bot(url, settings, slack, pulumi, app[WATCHER])
+        yield Bot(url, settings, slack, pulumi, app[WATCHER], app[DEPS])
     finally:
         await runner.cleanup()
 
