@@ -94,7 +94,8 @@ def build_deps(settings: Settings) -> Deps:
     redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     pulumi = PulumiClient(settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url))
     chat = Chat(slack_client(settings))
-    store, watches, requests, audit = Store(redis), Watches(redis), Requests(redis), AuditLog(redis)
+    store, watches, requests = Store(redis), Watches(redis), Requests(redis)
+    audit = AuditLog(redis, max_entries=settings.deploybot_audit_max_entries)
     directory = Directory(chat.client, redis)
     gate = Gate(
         pulumi=pulumi,

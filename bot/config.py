@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     deploybot_poll_interval: float = Field(default=5.0, gt=0, le=600)
     pulumi_webhook_secret: SecretStr | None = None
     deploybot_policy: Path | None = None  # the approval policy (TOML); none: the built-in defaults
+    deploybot_audit_max_entries: int = Field(default=100_000, ge=100, le=100_000_000)
     # Multiplies the outbox's Slack budgets: only for the fake Slack (tests, benchmarks) or a workspace with raised
     # limits; against Slack itself a value above 1 earns 429s.
     deploybot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)

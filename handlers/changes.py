@@ -12,9 +12,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import deployments
+from bot.audit import Action, AuditEntry
 from bot.command import CommandError, DeployCommand, OrgTarget, Target
 from bot.deps import Deps
-from bot.errors import Refused, SlackError
+from bot.errors import Refused, SlackError, StoreUnavailable
 from bot.pulumi import DeploymentCreated, SettingsFields, StackRef
 from bot.render import announce
 from bot.render.deployment import deployment_message, status_text
@@ -26,6 +27,31 @@ from bot.store.watches import Watch
 from handlers.reply import Answer
 
 log = logging.getLogger(__name__)
+
+
+async def audit(
+    deps: Deps,
+    action: Action,
+    user: str,
+    where: Target | str | None,
+    *,
+    deployment_id: str | None = None,
+    version: int | None = None,
+    detail: str = "",
+) -> None:
+    """Append to the audit trail; what was done has been done, so a trail that cannot be written is logged."""
+    entry = AuditEntry(
+        action=action,
+        user=user,
+        stack=str(where) if where is not None else None,
+        deployment_id=deployment_id,
+        version=version,
+        detail=detail,
+    )
+    try:
+        await deps.audit.append(entry)
+    except StoreUnavailable:
+        log.error("audit entry not written", extra={"action": action, "stack": entry.stack})
 
 
 async def announced(deps: Deps, channel: str, pending: str, work: Callable[[str], Awaitable[Message]]) -> str:
@@ -114,6 +140,7 @@ async def adopt(
     watch = Watch(deployment_id=created.id, stack=str(stack), version=created.version, operation=operation)
     await deps.watches.add(watch, deps.clock().timestamp() * 1000)
     log.info("deployment created", extra={"deployment_id": created.id, "stack": record.stack})
+    await audit(deps, "deployment_created", user, stack, deployment_id=created.id, version=created.version)
     return await announcement(deps, record)
 
 
@@ -158,6 +185,7 @@ async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, cha
 
     async def work(_: str = "") -> Message:
         await deps.pulumi.cancel_deployment(stack, deployment_id)
+        await audit(deps, "cancelled", user, stack, deployment_id=deployment_id, version=deployment.version)
         return announce.cancelled(user, operation, stack, deployment.version)
 
     if record is None or record.message_ts is None:  # started elsewhere: announce it here
@@ -181,6 +209,7 @@ async def pause(deps: Deps, target: Target, resume: bool, user: str, channel: st
             await (deps.pulumi.resume_org(target.org) if resume else deps.pulumi.pause_org(target.org))
         else:
             await (deps.pulumi.resume_stack(target) if resume else deps.pulumi.pause_stack(target))
+        await audit(deps, "resumed" if resume else "paused", user, target)
         return announce.paused(user, target, resume=resume)
 
     verb = "resuming" if resume else "pausing"
@@ -198,6 +227,8 @@ async def change_settings(deps: Deps, stack: StackRef, patch: dict[str, object],
 
     async def work(_: str) -> Message:
         await deps.pulumi.patch_settings(stack, fields)
+        paths = ", ".join(path for path, _ in announce.flatten(patch))  # the paths only, never the values
+        await audit(deps, "settings_changed", user, stack, detail=paths)
         return announce.settings_changed(user, stack, patch)
 
     await announced(deps, channel, f"⏳ <@{user}> is changing the settings of `{escape(str(stack))}`…", work)
@@ -208,6 +239,7 @@ async def clear_settings(deps: Deps, stack: StackRef, user: str, channel: str) -
 
     async def work(_: str) -> Message:
         await deps.pulumi.clear_settings(stack)
+        await audit(deps, "settings_cleared", user, stack)
         return announce.settings_cleared(user, stack)
 
     await announced(deps, channel, f"⏳ <@{user}> is clearing the settings of `{escape(str(stack))}`…", work)
@@ -219,6 +251,7 @@ async def subscribe(deps: Deps, subscription: Subscription, user: str) -> None:
 
     async def work(_: str) -> Message:
         await deps.subscriptions.add(subscription)
+        await audit(deps, "subscribed", user, None, detail=f"{subscription.pattern} ({events})")
         return announce.subscribed(user, subscription.pattern, events)
 
     pending = f"⏳ <@{user}> is subscribing this channel to `{escape(subscription.pattern)}`…"
@@ -229,4 +262,5 @@ async def unsubscribe(deps: Deps, channel: str, pattern: str, user: str, answer:
     if not await deps.subscriptions.remove(channel, pattern):
         await answer.say(f"This channel has no subscription `{escape(pattern)}`; `/deploy subscriptions` lists them.")
         return
+    await audit(deps, "unsubscribed", user, None, detail=pattern)
     await deps.chat.post(channel, announce.unsubscribed(user, pattern))

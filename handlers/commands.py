@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.command import (
+    ApprovalsCommand,
+    AuditCommand,
     CancelCommand,
     Command,
     DeployCommand,
@@ -16,6 +19,7 @@ from bot.command import (
     ListCommand,
     LogsCommand,
     PauseCommand,
+    PolicyCommand,
     SettingsClearCommand,
     SettingsSetCommand,
     SettingsShowCommand,
@@ -27,7 +31,10 @@ from bot.command import (
 )
 from bot.deployments import LOG_TAIL, resolve
 from bot.deps import Deps
+from bot.errors import SlackError
 from bot.pulumi import StackRef
+from bot.render.approval import approvals_message
+from bot.render.audit import audit_message
 from bot.render.confirm import confirmation_message
 from bot.render.deployment import status_text
 from bot.render.help import help_message
@@ -92,6 +99,23 @@ async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer)
             await changes.unsubscribe(deps, channel, pattern, user, answer)
         case SubscriptionsCommand():
             await answer.show(subscriptions_message(await deps.subscriptions.of_channel(channel)))
+        case ApprovalsCommand():
+            await show_approvals(deps, answer, channel)
+        case PolicyCommand(stack=stack):
+            await answer.say(deps.policy.rule_for(stack).explain(stack))
+        case AuditCommand(target=target, limit=limit):
+            where = str(target) if target is not None else None
+            await answer.show(audit_message(await deps.audit.recent(stack=where, limit=limit), where))
+
+
+async def show_approvals(deps: Deps, answer: Answer, channel: str) -> None:
+    waiting = await deps.requests.open_in(channel)
+    links = {}
+    for request in waiting[:40]:
+        if request.message_ts:
+            with contextlib.suppress(SlackError):  # shown without a link
+                links[request.id] = await deps.chat.permalink(request.channel, request.message_ts)
+    await answer.show(approvals_message(waiting, links))
 
 
 async def list_deployments(deps: Deps, answer: Answer, user: str, command: ListCommand) -> None:

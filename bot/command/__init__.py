@@ -6,6 +6,8 @@ from bot.command.build import BUILDERS
 from bot.command.lexer import split, tokenize
 from bot.command.spec import SPECS, Spec, usage_of
 from bot.command.types import (
+    ApprovalsCommand,
+    AuditCommand,
     CancelCommand,
     Command,
     CommandError,
@@ -18,6 +20,7 @@ from bot.command.types import (
     Operation,
     OrgTarget,
     PauseCommand,
+    PolicyCommand,
     SettingsClearCommand,
     SettingsSetCommand,
     SettingsShowCommand,
@@ -31,6 +34,8 @@ from bot.overrides import OverrideError
 
 __all__ = [
     "SPECS",
+    "ApprovalsCommand",
+    "AuditCommand",
     "CancelCommand",
     "Command",
     "CommandError",
@@ -43,6 +48,7 @@ __all__ = [
     "Operation",
     "OrgTarget",
     "PauseCommand",
+    "PolicyCommand",
     "SettingsClearCommand",
     "SettingsSetCommand",
     "SettingsShowCommand",

@@ -10,6 +10,8 @@ from pydantic import SecretStr
 
 from bot.command.lexer import Parsed
 from bot.command.types import (
+    ApprovalsCommand,
+    AuditCommand,
     CancelCommand,
     Command,
     DeployCommand,
@@ -20,6 +22,7 @@ from bot.command.types import (
     Operation,
     OrgTarget,
     PauseCommand,
+    PolicyCommand,
     SettingsClearCommand,
     SettingsSetCommand,
     SettingsShowCommand,
@@ -216,6 +219,15 @@ def build_subscribe(parsed: Parsed, default_org: str | None) -> SubscribeCommand
     return SubscribeCommand(pattern(parsed, parsed.args[0], default_org), tuple(sorted(set(events), key=EVENTS.index)))
 
 
+def build_audit(parsed: Parsed, default_org: str | None) -> AuditCommand:
+    limit = parsed.integer("--limit", 20, 1, 100)
+    if not parsed.args:
+        return AuditCommand(None, limit)
+    text = parsed.args[0]
+    chosen: Target = stack(parsed, text, default_org) if "/" in text else org(parsed, text, default_org)
+    return AuditCommand(chosen, limit)
+
+
 BUILDERS: dict[str, Callable[[Parsed, str | None], Command]] = {
     "update": build_deploy,
     "preview": build_deploy,
@@ -234,4 +246,7 @@ BUILDERS: dict[str, Callable[[Parsed, str | None], Command]] = {
     "subscribe": build_subscribe,
     "unsubscribe": lambda parsed, org: UnsubscribeCommand(pattern(parsed, parsed.args[0], org)),
     "subscriptions": lambda parsed, org: SubscriptionsCommand(),
+    "approvals": lambda parsed, org: ApprovalsCommand(),
+    "policy": lambda parsed, org: PolicyCommand(stack(parsed, parsed.args[0], org)),
+    "audit": build_audit,
 }

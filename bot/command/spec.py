@@ -172,6 +172,25 @@ SPECS: dict[str, Spec] = {
             ("unsubscribe acme/*/prod",),
         ),
         Spec("subscriptions", "subscriptions", "this channel's subscriptions", {}, 0, 0, ("subscriptions",)),
+        Spec("approvals", "approvals", "this channel's requests waiting for approval", {}, 0, 0, ("approvals",)),
+        Spec(
+            "policy",
+            "policy STACK",
+            "who may request and approve what for a stack, in plain words",
+            {},
+            1,
+            1,
+            ("policy web/prod",),
+        ),
+        Spec(
+            "audit",
+            "audit [STACK | ORG] [--limit N]",
+            "recent requests, approvals, deployments, cancels, pauses and settings changes",
+            {"--limit": "value"},
+            0,
+            1,
+            ("audit", "audit web/prod --limit 50"),
+        ),
     )
 }
 SPECS["settings"] = Spec("settings", "settings show|set|clear STACK …", "show or change a stack's deployment settings")

@@ -137,6 +137,22 @@ class SubscriptionsCommand:
     pass
 
 
+@dataclass(frozen=True)
+class ApprovalsCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class PolicyCommand:
+    stack: StackRef
+
+
+@dataclass(frozen=True)
+class AuditCommand:
+    target: Target | None = None  # a stack, an organization, or everything
+    limit: int = 20
+
+
 Command = (
     HelpCommand
     | DeployCommand
@@ -152,4 +168,7 @@ Command = (
     | SubscribeCommand
     | UnsubscribeCommand
     | SubscriptionsCommand
+    | ApprovalsCommand
+    | PolicyCommand
+    | AuditCommand
 )

@@ -129,3 +129,16 @@ def closed_note(request: ApprovalRequest) -> Message:
     """Told to the requester when the request ends without running."""
     what = f"Your request to run *{escape(request.operation)}* `{escape(request.stack)}`"
     return Message(text="Request closed", blocks=[section(f"{what}: {status_text(request, '')}")])
+
+
+def approvals_message(requests: list[ApprovalRequest], links: dict[str, str]) -> Message:
+    """The channel's open requests, oldest first, each linking to its message."""
+    if not requests:
+        return Message(text="No open requests", blocks=[section("No requests are waiting for approval here.")])
+    lines = []
+    for request in requests[:40]:
+        what = f"*{escape(request.operation)}* `{escape(request.stack)}` by <@{request.requested_by}>"
+        state = "previewing" if request.state == "previewing" else f"{len(request.approvals)} of {request.needed}"
+        link = links.get(request.id)
+        lines.append(f"• {f'<{link}|{what}>' if link else what} — {state}, open until {date_token(request.expires_at)}")
+    return Message(text="Open requests", blocks=[section("*Waiting for approval:*\n" + "\n".join(lines))])

@@ -21,6 +21,9 @@ _ORDER = (
     "subscribe",
     "unsubscribe",
     "subscriptions",
+    "approvals",
+    "policy",
+    "audit",
 )
 
 

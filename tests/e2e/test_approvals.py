@@ -4,13 +4,18 @@ deployments counted in the emulator."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, running_bot, text_of
@@ -199,3 +204,93 @@ async def test_a_failed_preview_closes_the_request(gated: Bot) -> None:
     closed = await channel_message(gated, "Could not start")
     assert "approval.approve" not in text_of(closed["blocks"])
     assert len(await creates(gated)) == 1  # the preview only
+
+
+@pytest.mark.policy('[defaults]\napprovals = 2\napprovers = ["@sre"]\nadmins = ["@sre"]\n')
+async def test_the_channel_can_see_what_waits_the_rules_and_the_trail(gated: Bot) -> None:
+    message = await request_message(gated)
+    result = await gated.slack.command("U_CARA", CHANNEL, "approvals")
+    [listing] = await result.responses()
+    assert "*update* `acme/web/dev` by <@U_CARA>" in text_of(listing)
+    assert "0 of 2" in text_of(listing)
+    assert "archives" in text_of(listing)  # a link to the request's message
+    result = await gated.slack.command("U_CARA", CHANNEL, "policy web/dev")
+    [rule] = await result.responses()
+    assert "2 approvals" in text_of(rule)
+    await click(gated, "U_ANA", message, "approval.approve")
+    await click(gated, "U_BEN", message, "approval.deny")
+    [view] = await gated.slack.views("U_BEN", status="open", min=1)
+    await gated.slack.submit("U_BEN", view["id"], {"approval.reason": {"approval.reason": "TOKEN=hunter2 oops"}})
+    await channel_message(gated, "Denied by <@U_BEN>")
+    result = await gated.slack.command("U_CARA", CHANNEL, "audit web/dev")
+    [trail] = await result.responses()
+    for action in ("requested", "approved", "denied"):
+        assert action in text_of(trail), action
+    assert "hunter2" not in text_of(trail)
+
+
+@pytest.mark.policy('[defaults]\nrequire_approval = []\nadmins = ["@sre"]\n')
+async def test_admin_only_actions(gated: Bot) -> None:
+    result = await gated.slack.command("U_CARA", CHANNEL, "pause --org")
+    assert "only <!subteam^S_SRE> may pause a whole organization" in text_of(await result.responses())
+    result = await gated.slack.command("U_CARA", CHANNEL, "settings set web/dev tag=x")
+    assert "may change deployment settings" in text_of(await result.responses())
+    await gated.slack.command("U_ANA", CHANNEL, "update web/dev")
+    parent = await channel_message(gated, "deployment.cancel")
+    told = await click(gated, "U_CARA", parent, "deployment.cancel")
+    assert "cancel someone else's deployment" in told
+    assert [r for r in await gated.pulumi.requests() if str(r["path"]).endswith("/cancel")] == []
+    await gated.slack.command("U_BEN", CHANNEL, "pause --org")  # an admin may
+    await channel_message(gated, "paused deployments for organization")
+
+
+async def test_two_replicas_approving_at_once_create_one_deployment(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    async with (
+        running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, DEPLOYBOT_POLICY="") as first,
+        running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, stacks=False, DEPLOYBOT_POLICY="") as second,
+    ):
+        await slack_sandbox.set_request_url(first.url + "/slack/events")
+        message = await request_message(first)
+        now = await current(first, message)
+        seen = await slack_sandbox.click("U_DAN", now, "approval.withdraw")  # a real payload to copy (refused)
+        payload = seen.payload | {"user": {"id": "U_BEN", "name": "ben"}, "trigger_id": "7.7.second-replica"}
+        payload["actions"] = [dict(payload["actions"][0], action_id="approval.approve")]
+        body = urlencode({"payload": json.dumps(payload)})
+        stamp = str(int(datetime.now(UTC).timestamp()))
+        digest = hmac.new(slack_sandbox.signing_secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        }
+
+        async def through_second() -> None:
+            url = second.url + "/slack/events"
+            async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+                assert response.status == 200
+
+        await asyncio.gather(slack_sandbox.click("U_ANA", now, "approval.approve"), through_second())
+        await channel_message(first, "approved by")
+        await asyncio.sleep(0.5)
+        assert len(await creates(first)) == 1
+
+
+async def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[defaults]\naprovers = ["@sre"]\n')
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": "xoxb-x",
+        "SLACK_SIGNING_SECRET": "s",
+        "PULUMI_ACCESS_TOKEN": "pul-x",
+        "DEPLOYBOT_POLICY": str(policy),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert "aprovers" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
