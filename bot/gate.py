@@ -21,9 +21,9 @@ from bot.directory import Directory
 from bot.errors import PulumiError, Refused, ServerError, SlackError, Unavailable
 from bot.policy import Policy, Rule
 from bot.pulumi import Deployment, DeploymentCreated, PulumiClient, StackRef
-from bot.render.approval import approval_message, closed_note, requester_note
+from bot.render.approval import approval_message, closed_note, requester_note, status_text
 from bot.render.errors import error_text
-from bot.render.message import Message
+from bot.render.message import Message, text_message
 from bot.render.progress import parent_message
 from bot.store import DeploymentRecord, Store
 from bot.store.watches import Watch, Watches
@@ -131,6 +131,7 @@ class Gate:
         )
         before, after = await self.requests.change(request_id, move)
         await self._audit("approved", user, after)
+        await self._reply(after, f"✓ <@{user}> approved ({len(after.approvals)} of {after.needed})")
         if before.state == "pending" and after.state == "creating":
             await self._create(after)
         else:
@@ -169,7 +170,17 @@ class Gate:
             closed += 1
         return closed
 
+    async def _reply(self, request: ApprovalRequest, mrkdwn: str) -> None:
+        """A line in the request's thread, where its whole story is kept."""
+        if request.message_ts is None:
+            return
+        try:
+            await self.chat.post(request.channel, text_message(mrkdwn), thread_ts=request.message_ts)
+        except SlackError as error:  # the message itself shows the state; the thread line is a courtesy
+            log.info("could not reply in the request's thread", extra={"request_id": request.id, "error": error.error})
+
     async def _closed(self, request: ApprovalRequest) -> None:
+        await self._reply(request, status_text(request, ""))
         await self.refresh(request)
         try:
             await self.chat.tell(request.channel, request.requested_by, closed_note(request))

@@ -294,3 +294,24 @@ async def test_an_invalid_policy_stops_start_up_naming_the_key(tmp_path: Path) -
     assert process.returncode == 2
     assert "aprovers" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def test_a_create_pulumi_refuses_offers_retry_and_the_story_stays_in_one_thread(gated: Bot) -> None:
+    await gated.pulumi.add_fault(method="POST", path="/deployments$", status=503, count=1)
+    message = await request_message(gated)
+    await click(gated, "U_ANA", message, "approval.approve")
+    failed = await channel_message(gated, "Could not start")
+    assert "approval.retry" in text_of(failed["blocks"])
+    await click(gated, "U_CARA", failed, "approval.retry")
+    await channel_message(gated, "approved by <@U_ANA>")
+    thread = await gated.slack.thread(CHANNEL, message["ts"])
+    assert "<@U_ANA> approved (1 of 1)" in text_of(thread)
+    assert len([c for c in await creates(gated) if c["status"] == 202]) == 1
+
+
+async def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(gated: Bot) -> None:
+    await gated.pulumi.add_fault(method="POST", path="/deployments$", status=502, afterHandler=True, count=1)
+    message = await request_message(gated)
+    await click(gated, "U_ANA", message, "approval.approve")
+    await channel_message(gated, "approved by <@U_ANA>")  # the deployment Pulumi did create is the one shown
+    assert len(await creates(gated)) == 1
