@@ -18,7 +18,7 @@ from bot.audit import Action, AuditEntry, AuditLog
 from bot.chat import Chat
 from bot.command import DeployCommand
 from bot.directory import Directory
-from bot.errors import PulumiError, Refused, ServerError, SlackError, Unavailable
+from bot.errors import PulumiError, Refused, ServerError, SlackError, StoreUnavailable, Unavailable
 from bot.policy import Policy, Rule
 from bot.pulumi import Deployment, DeploymentCreated, PulumiClient, StackRef
 from bot.render.approval import approval_message, closed_note, requester_note, status_text
@@ -330,14 +330,20 @@ class Gate:
         await self.refresh(after)
 
     async def _audit(self, action: Action, user: str, request: ApprovalRequest, detail: str | None = None) -> None:
-        entry = AuditEntry(
-            at=self.clock(),
-            action=action,
-            user=user,
-            stack=request.stack,
-            deployment_id=request.deployment_id,
-            version=request.version,
-            request_id=request.id,
-            detail=detail or "",
-        )
-        await self.audit.append(entry)
+        """Append to the trail. What it records has happened already, so a trail that cannot be written is logged
+        rather than allowed to stop the rest (an approval that completes the count must still create)."""
+        try:
+            entry = AuditEntry(
+                at=self.clock(),
+                action=action,
+                user=user,
+                user_name=await self.store.name_of(user),
+                stack=request.stack,
+                deployment_id=request.deployment_id,
+                version=request.version,
+                request_id=request.id,
+                detail=detail or "",
+            )
+            await self.audit.append(entry)
+        except StoreUnavailable:
+            log.error("audit entry not written", extra={"action": action, "request_id": request.id})

@@ -21,6 +21,7 @@ class SlashCommand(_Payload):
     """``/deploy …`` as Slack sends it (flat form fields)."""
 
     user_id: str
+    user_name: str | None = None  # deprecated by Slack for identifying people; fine as a display name
     channel_id: str
     text: str = ""
     trigger_id: str
@@ -40,6 +41,7 @@ class Click(_Payload):
     """One button press from a ``block_actions`` payload: who, where, which button, and its value."""
 
     user_id: str
+    user_name: str | None = None
     action_id: str
     value: str = ""
     trigger_id: str | None = None
@@ -56,6 +58,7 @@ class Click(_Payload):
             channel = body.get("channel") or {}
             return cls(
                 user_id=body["user"]["id"],
+                user_name=body["user"].get("username") or body["user"].get("name"),
                 action_id=action["action_id"],
                 value=action.get("value") or "",
                 trigger_id=body.get("trigger_id"),

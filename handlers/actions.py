@@ -128,6 +128,7 @@ def _listener(deps: Deps, handler: ClickHandler, *, queue: bool = True) -> Calla
 
         async def work() -> None:
             if await deps.store.first_delivery("click", click.delivery_id):
+                await deps.store.remember_name(click.user_id, click.user_name)
                 await handler(deps, click, answer)
 
         await answering(answer, work, deps.work_slots if queue else None)

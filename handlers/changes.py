@@ -40,18 +40,19 @@ async def audit(
     detail: str = "",
 ) -> None:
     """Append to the audit trail; what was done has been done, so a trail that cannot be written is logged."""
-    entry = AuditEntry(
-        action=action,
-        user=user,
-        stack=str(where) if where is not None else None,
-        deployment_id=deployment_id,
-        version=version,
-        detail=detail,
-    )
     try:
+        entry = AuditEntry(
+            action=action,
+            user=user,
+            user_name=await deps.store.name_of(user),
+            stack=str(where) if where is not None else None,
+            deployment_id=deployment_id,
+            version=version,
+            detail=detail,
+        )
         await deps.audit.append(entry)
     except StoreUnavailable:
-        log.error("audit entry not written", extra={"action": action, "stack": entry.stack})
+        log.error("audit entry not written", extra={"action": action, "stack": str(where) if where else None})
 
 
 async def announced(deps: Deps, channel: str, pending: str, work: Callable[[str], Awaitable[Message]]) -> str:

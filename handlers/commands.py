@@ -62,6 +62,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async def work() -> None:
             if not await deps.store.first_delivery("command", slash.trigger_id):
                 return  # Slack (or a client) sent this command twice; the first delivery handles it
+            await deps.store.remember_name(slash.user_id, slash.user_name)
             command = parse_command(slash.text, deps.default_org)
             await run(deps, command, slash, answer)
 

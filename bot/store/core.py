@@ -119,6 +119,14 @@ class Store:
         raw = await self._call(self.redis.getdel(keys.confirm(confirm_id)))
         return None if raw is None else Confirmation.model_validate_json(raw)
 
+    async def remember_name(self, user: str, name: str | None) -> None:
+        if name:
+            await self._call(self.redis.set(keys.name(user), name[:100], ex=keys.NAME_TTL))
+
+    async def name_of(self, user: str) -> str | None:
+        raw = await self._call(self.redis.get(keys.name(user)))
+        return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
+
     async def ping(self) -> bool:
         return bool(await self._call(self.redis.ping()))
 

@@ -117,3 +117,12 @@ def requests_of(channel: str) -> str:
 
 
 AUDIT = key("audit")
+
+
+# Slack display names, learned from the payloads people send (for the audit trail's "who"):
+#   name:{user}               string  the user's name as Slack last sent it (TTL: 30 days)
+NAME_TTL = 30 * 24 * 3600
+
+
+def name(user: str) -> str:
+    return key("name", user)

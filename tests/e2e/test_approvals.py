@@ -227,6 +227,9 @@ async def test_the_channel_can_see_what_waits_the_rules_and_the_trail(gated: Bot
     for action in ("requested", "approved", "denied"):
         assert action in text_of(trail), action
     assert "hunter2" not in text_of(trail)
+    entries = await gated.deps.audit.recent(stack="acme/web/dev")
+    who = {(e.action, e.user, e.user_name) for e in entries}
+    assert who >= {("requested", "U_CARA", "cara"), ("approved", "U_ANA", "ana")}
 
 
 @pytest.mark.policy('[defaults]\nrequire_approval = []\nadmins = ["@sre"]\n')
