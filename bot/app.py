@@ -27,8 +27,9 @@ from bot.config import Mode, Settings
 from bot.deps import Deps, utcnow
 from bot.directory import Directory
 from bot.discovery import Discovery
-from bot.errors import StoreUnavailable
+from bot.errors import PulumiError, StoreUnavailable, Unavailable
 from bot.gate import Gate
+from bot.metrics import Metrics
 from bot.outbox import Budgets, Outbox
 from bot.policy import Policy
 from bot.pulumi import PulumiClient
@@ -43,6 +44,7 @@ from bot.webhook import WebhookReceiver
 from handlers import actions, commands, events, views
 
 log = logging.getLogger(__name__)
+PULUMI_FRESH = 60.0  # seconds: an answer from Pulumi this recent makes a readiness probe unnecessary
 
 
 def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
@@ -91,9 +93,12 @@ def build_deps(settings: Settings) -> Deps:
     """Every client, built once; none connects before first use, so this needs no running event loop."""
     assert settings.pulumi_access_token is not None  # Settings.require() ran before
     policy = Policy.load(settings.deploybot_policy) if settings.deploybot_policy else Policy.default()
+    metrics = Metrics()
     redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
-    pulumi = PulumiClient(settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url))
-    chat = Chat(slack_client(settings))
+    pulumi = PulumiClient(
+        settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url), on_call=metrics.pulumi_call
+    )
+    chat = Chat(slack_client(settings), on_call=metrics.slack_call)
     store, watches, requests = Store(redis), Watches(redis), Requests(redis)
     audit = AuditLog(redis, max_entries=settings.deploybot_audit_max_entries)
     directory = Directory(chat.client, redis)
@@ -120,6 +125,7 @@ def build_deps(settings: Settings) -> Deps:
         directory=directory,
         audit=audit,
         gate=gate,
+        metrics=metrics,
     )
 
 
@@ -127,6 +133,23 @@ async def close_deps(deps: Deps) -> None:
     await deps.chat.close()
     await deps.pulumi.aclose()
     await deps.store.redis.aclose()
+
+
+async def readiness(deps: Deps) -> dict[str, object]:
+    """Ready when Redis answers and Pulumi answered recently (any status: an error page still means reachable)."""
+    try:
+        await deps.store.ping()
+    except StoreUnavailable:
+        return {"ok": False, "reason": "Redis does not answer"}
+    seen = deps.metrics.last_pulumi_answer
+    if seen is None or time.monotonic() - seen > PULUMI_FRESH:
+        try:
+            await deps.pulumi.get_org_metadata(deps.settings.pulumi_org or "deploybot-readiness-probe")
+        except Unavailable:
+            return {"ok": False, "reason": "Pulumi does not answer"}
+        except PulumiError:
+            pass  # it answered (a 404 for a probe org is still an answer)
+    return {"ok": True}
 
 
 WATCHER = web.AppKey("watcher", Watcher)
@@ -144,9 +167,9 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     deps = build_deps(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     bolt = build_bolt(deps, signing_secret=secret)
-    outbox_chat = Chat(slack_client(settings, retry_rate_limits=False))
+    outbox_chat = Chat(slack_client(settings, retry_rate_limits=False), on_call=deps.metrics.slack_call)
     outbox = Outbox(outbox_chat, deps.store.redis, budgets=Budgets().scaled(settings.deploybot_slack_rate_scale))
-    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate)
+    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate, metrics=deps.metrics)
     discovery = Discovery(
         deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
     )
@@ -160,6 +183,18 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         interval=settings.deploybot_poll_interval,
     )
     socket: AsyncSocketModeHandler | None = None
+
+    async def gauges() -> dict[str, float]:
+        return {
+            "deploybot_watches": await deps.watches.pending(),
+            "deploybot_pending_approvals": await deps.requests.pending(),
+            "deploybot_outbox_depth": outbox.depth(),
+        }
+
+    deps.metrics.read_gauges_with(gauges)
+
+    async def ready() -> dict[str, object]:
+        return await readiness(deps)
 
     async def health() -> dict[str, object]:
         if socket is not None and not await socket.client.is_connected():
@@ -194,7 +229,9 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         receiver = WebhookReceiver(
             settings.pulumi_webhook_secret, deps.pulumi, deps.store, deps.subscriptions, watcher
         ).handle
-    web_app = build_web_app(bolt, health, slack_route=mode == "serve", pulumi_webhook=receiver)
+    web_app = build_web_app(
+        bolt, health, slack_route=mode == "serve", pulumi_webhook=receiver, ready=ready, metrics=deps.metrics
+    )
     web_app[WATCHER] = watcher
     web_app[DEPS] = deps
     web_app.cleanup_ctx.append(lifecycle)

@@ -136,6 +136,10 @@ class Requests:
         due = await self._call(self.redis.zrangebyscore(keys.REQUESTS_EXPIRING, 0, now.timestamp() * 1000, 0, limit))
         return [d.decode() if isinstance(d, bytes) else str(d) for d in due]
 
+    async def pending(self) -> int:
+        """How many requests are open (all channels)."""
+        return int(await self._call(self.redis.zcard(keys.REQUESTS_EXPIRING)))
+
     async def open_in(self, channel: str) -> list[ApprovalRequest]:
         ids = await self._call(self.redis.smembers(keys.requests_of(channel)))
         found = []

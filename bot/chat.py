@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -42,9 +42,10 @@ class Chat:
     the bot's largest cost after its own work, so ``open()`` gives the Web API client and response_url posts one.
     """
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, on_call: Callable[[str, str], None] | None = None) -> None:
         self.client = client
         self._session: aiohttp.ClientSession | None = None
+        self._on_call = on_call  # (method, outcome: ok | ratelimited | error), for metrics
 
     def open(self) -> None:
         """Start the shared connection pool (call inside the running event loop)."""
@@ -67,17 +68,26 @@ class Chat:
             raise SlackError(f"{response.status_code} {response.body[:100]}", "response_url")
 
     async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        outcome = "error"
         try:
-            return await call
+            response = await call
+            outcome = "ok"
+            return response
         except SlackApiError as exc:
             if exc.response.status_code == 429:
+                outcome = "ratelimited"
                 raise SlackRateLimited(_retry_after(exc.response.headers), method) from None
-            error = str(exc.response.get("error", "unknown_error"))
+            # Not response.get(): that raises when a proxy answered with a page instead of JSON.
+            data = exc.response.data
+            error = str((data.get("error") if isinstance(data, dict) else None) or f"http_{exc.response.status_code}")
             if error in _NO_ACCESS:
                 raise NotInChannel(error, method) from None
             raise SlackError(error, method) from None
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             raise SlackError(type(exc).__name__, method) from None
+        finally:
+            if self._on_call is not None:
+                self._on_call(method, outcome)
 
     async def post(
         self, channel: str, message: Message, *, thread_ts: str | None = None, broadcast: bool = False

@@ -13,6 +13,7 @@ from bot.chat import Chat
 from bot.config import Settings
 from bot.directory import Directory
 from bot.gate import Gate
+from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.pulumi import PulumiClient
 from bot.store import Store
@@ -39,6 +40,7 @@ class Deps:
     directory: Directory
     audit: AuditLog
     gate: Gate
+    metrics: Metrics
     clock: Callable[[], datetime] = field(default=utcnow)
     # Work after an ack waits for one of these slots. asyncio has no priorities: with every answer in flight at
     # once, a new request's ack queues behind their callbacks. Bounding the work keeps acks fast under load

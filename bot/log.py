@@ -6,9 +6,12 @@ their loggers stay at INFO or above whatever ``LOG_LEVEL`` says.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +28,20 @@ def scrub(text: str) -> str:
     return redact_line(text)
 
 
+# The Slack delivery (trigger_id, event_id) a log line was written for; set around each request's work.
+_REQUEST = contextvars.ContextVar[str | None]("deploybot_request", default=None)
+
+
+@contextlib.contextmanager
+def request_context(request_id: str | None) -> Iterator[None]:
+    """Every log line written inside carries ``request_id`` (tasks started inside inherit it too)."""
+    token = _REQUEST.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST.reset(token)
+
+
 class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "msg", …extra}``; anything passed in ``extra=`` becomes a field."""
 
@@ -35,6 +52,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        request_id = _REQUEST.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

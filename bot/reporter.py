@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from bot.metrics import Metrics
 from bot.outbox import Outbox, Priority
 from bot.pulumi import Deployment, JobStatus, StackRef
 from bot.redact import redact_lines
@@ -37,12 +38,23 @@ class PreviewHooks(Protocol):
 
 class SlackReporter:
     def __init__(
-        self, outbox: Outbox, store: Store, clock: Callable[[], datetime], previews: PreviewHooks | None = None
+        self,
+        outbox: Outbox,
+        store: Store,
+        clock: Callable[[], datetime],
+        previews: PreviewHooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox
         self.store = store
         self.clock = clock
         self.previews = previews
+        self.metrics = metrics
+
+    def _lag(self, since: datetime | None) -> None:
+        """How long after it happened in Pulumi a change reached Slack."""
+        if self.metrics is not None and since is not None:
+            self.metrics.report_lag.observe(max((self.clock() - since).total_seconds(), 0.0))
 
     async def _thread(self, watch: Watch) -> DeploymentRecord | None:
         record = await self.store.deployment(watch.deployment_id)
@@ -79,6 +91,8 @@ class SlackReporter:
             return
         reply = steps_reply([(change.name, change.status, change.seconds) for change in changes])
         await self.outbox.post(record.channel, reply, thread_ts=record.message_ts)
+        for change in changes:
+            self._lag(change.finished_at)
 
     async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
         record = await self._thread(watch)
@@ -86,6 +100,8 @@ class SlackReporter:
             return
         cancelled_by = record.cancelled_by
         failed = deployment.status == JobStatus.FAILED and cancelled_by is None
+        ends = [job.last_updated for job in deployment.jobs if job.last_updated]
+        self._lag(max(ends) if ends else None)
         reply = outcome_reply(
             deployment,
             StackRef.parse(record.stack),

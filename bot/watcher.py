@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.discovery import Discovery
@@ -45,6 +46,7 @@ class StepChange:
     name: str
     status: StepStatus | Unrecognized
     seconds: float | None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -338,7 +340,7 @@ def step_changes(watch: Watch, deployment: Deployment) -> list[StepChange]:
             seconds = None
             if step.started and step.last_updated:
                 seconds = (step.last_updated - step.started).total_seconds()
-            changes.append(StepChange(job_number, number, step.name, step.status, seconds))
+            changes.append(StepChange(job_number, number, step.name, step.status, seconds, step.last_updated))
     return changes
 
 

@@ -16,6 +16,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.metrics import Metrics
+
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger before parsing it
 
 HealthCheck = Callable[[], Awaitable[dict[str, object]]]
@@ -45,10 +47,17 @@ async def to_slack_request(request: web.Request) -> SlackRequest:
 
 
 def build_web_app(
-    bolt: AsyncApp, health: HealthCheck, *, slack_route: bool = True, pulumi_webhook: Handler | None = None
+    bolt: AsyncApp,
+    health: HealthCheck,
+    *,
+    slack_route: bool = True,
+    pulumi_webhook: Handler | None = None,
+    ready: HealthCheck | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
-    """Routes for Slack (unless it comes over Socket Mode), health checks and, when a secret is configured,
-    Pulumi's webhooks. ``health`` returns a JSON body whose ``ok`` decides 200 or 503."""
+    """Routes for Slack (unless it comes over Socket Mode), liveness (``/healthz``), readiness (``/readyz``),
+    Prometheus (``/metrics``) and, when a secret is configured, Pulumi's webhooks. A check returns a JSON body
+    whose ``ok`` decides 200 or 503."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -56,14 +65,25 @@ def build_web_app(
         bolt_response = await bolt.async_dispatch(await to_slack_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    async def healthz(request: web.Request) -> web.Response:
-        report = await health()
-        return web.json_response(report, status=200 if report.get("ok") else 503)
+    def checked(check: HealthCheck) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            report = await check()
+            return web.json_response(report, status=200 if report.get("ok") else 503)
+
+        return handler
+
+    async def prometheus(request: web.Request) -> web.Response:
+        assert metrics is not None  # the route exists only with metrics
+        return web.Response(body=await metrics.render(), content_type="text/plain", charset="utf-8")
 
     app = web.Application(client_max_size=MAX_BODY)
     if slack_route:
         app.router.add_post("/slack/events", slack_events)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", checked(health))
+    if ready is not None:
+        app.router.add_get("/readyz", checked(ready))
+    if metrics is not None:
+        app.router.add_get("/metrics", prometheus)
     if pulumi_webhook is not None:
         app.router.add_post("/webhooks/pulumi", pulumi_webhook)
     return app

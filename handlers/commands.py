@@ -31,7 +31,8 @@ from bot.command import (
 )
 from bot.deployments import LOG_TAIL, resolve
 from bot.deps import Deps
-from bot.errors import SlackError
+from bot.errors import DeploybotError, SlackError
+from bot.log import request_context
 from bot.pulumi import StackRef
 from bot.render.approval import approvals_message
 from bot.render.audit import audit_message
@@ -63,10 +64,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if not await deps.store.first_delivery("command", slash.trigger_id):
                 return  # Slack (or a client) sent this command twice; the first delivery handles it
             await deps.store.remember_name(slash.user_id, slash.user_name)
-            command = parse_command(slash.text, deps.default_org)
-            await run(deps, command, slash, answer)
+            verb = "unparsed"
+            outcome = "error"
+            try:
+                command = parse_command(slash.text, deps.default_org)
+                verb = verb_of(command)
+                await run(deps, command, slash, answer)
+                outcome = "ok"
+            except DeploybotError:
+                outcome = "refused"
+                raise
+            finally:
+                deps.metrics.commands.labels(verb, outcome).inc()
 
-        await answering(answer, work, deps.work_slots)
+        with request_context(slash.trigger_id):
+            await answering(answer, work, deps.work_slots)
+
+
+def verb_of(command: Command) -> str:
+    """A metrics label: ``DeployCommand`` → its operation, ``SettingsSetCommand`` → ``settings_set``, …"""
+    if isinstance(command, DeployCommand):
+        return command.operation
+    name = type(command).__name__.removesuffix("Command")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:  # noqa: C901  # one flat dispatch over every command type reads best as one match

@@ -28,5 +28,7 @@ async def test_serve_runs_a_command_at_debug_level_without_leaking_secrets(
     assert code == 0, logs[-2000:]
     assert "serving on http" in logs
     assert '"level": "debug"' in logs  # DEBUG really was on
+    assert '"request_id"' in logs  # lines written for a Slack request say which
+    assert '"deployment_id"' in logs
     for leaked in (secret, slack_sandbox.bot_token, slack_sandbox.signing_secret, pulumi_sandbox.token):
         assert leaked not in logs
