@@ -1,7 +1,8 @@
 """The watcher under load: N deployments started with ``/deploy`` in one channel, followed by one ``deploybot serve``
 (``DEPLOYBOT_POLL_INTERVAL=2``) while the Pulumi emulator runs them all at once, 2 s a step; prints tables.
 
-Each run gets a fresh world of separate processes: Redis, the emulator, the fake Slack and the bot.
+Each run gets a fresh world of separate processes: Redis, the emulator, the fake Slack and the bot (with an open
+approval policy, so every /deploy starts at once).
   polling   N deployments, the fake Slack's rate limits off (the bot's own budgets scaled 1000x out of the way)
   webhooks  the same, with the emulator's deployment webhooks signed and sent to the bot's /webhooks/pulumi
   burst     Slack's rate limits on (the fake's, and the bot's budgets as shipped): M deployments finish on one tick
@@ -10,7 +11,7 @@ all start on the same tick; every 10th fails at its last step. A lag runs from a
 event log (``atNs``) to the first successful call in the fake Slack's call log (``at``) whose content shows it.
 
     .venv/bin/python bench/bench_watcher.py [--deployments 1000] [--burst 100] [--quick]
-        [--only polling,webhooks,burst] [--profile FILE --py-spy PATH]   (py-spy raw profile of the polling bot)
+        [--only polling,webhooks,burst] [--dump DIR] [--profile FILE --py-spy PATH]
 """
 
 from __future__ import annotations
@@ -34,16 +35,8 @@ import redis.asyncio as aioredis
 
 from bot.store import keys
 
-sys.path.insert(0, str(Path(__file__).parent))
-from harness import (
-    child,
-    cpu_seconds,
-    deploybot,
-    free_port,
-    peak_rss_mb,
-    redis,
-    run,
-)  # bench is no package: found through sys.path
+sys.path.insert(0, str(Path(__file__).parent))  # bench is no package: harness and watcher_report are found here
+from harness import child, cpu_seconds, deploybot, free_port, peak_rss_mb, redis, run
 from watcher_report import Outcome, Phase, dump, endpoint, epoch, print_tables, shown_by_stack
 
 SIGNING_SECRET, WEBHOOK_SECRET = "bench-signing-secret", "bench-webhook-secret"

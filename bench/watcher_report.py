@@ -3,6 +3,7 @@ Pulumi calls per active deployment and poll interval, outcomes delivered; and th
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -134,6 +135,15 @@ def api_rate(phase: Phase, interval: float) -> tuple[float, dict[str, float]]:
     return sum(calls.values()) / intervals, {name: count / intervals for name, count in calls.items()}
 
 
+def poll_gaps(phase: Phase) -> list[float]:
+    """Seconds between two reads of the same deployment while running (the cadence the watcher achieved)."""
+    reads: dict[str, list[float]] = defaultdict(list)
+    for at, name, path in phase.requests:
+        if name == "GET stack/{id}" and phase.released <= at <= phase.done:
+            reads[path.rsplit("/", 1)[1]].append(at)
+    return [later - earlier for times in reads.values() for earlier, later in itertools.pairwise(sorted(times))]
+
+
 @dataclass
 class Outcome:
     name: str
@@ -151,10 +161,12 @@ class Outcome:
 
 
 def dump(outcome: Outcome, directory: Path) -> None:
-    """The raw logs of a run, for a closer look: ``<name>.events.json``, ``.calls.json``, ``.requests.json``."""
+    """The raw logs of a run, for a closer look: ``<name>.events.json``, ``.calls.json``, ``.requests.json``,
+    ``.webhooks.json`` (deliveries) and ``.phase.json`` (when the org was resumed, when the last watch retired)."""
     directory.mkdir(parents=True, exist_ok=True)
     phase = outcome.phase
-    for kind, data in (("events", phase.events), ("calls", phase.calls), ("requests", phase.requests)):
+    logs = {"events": phase.events, "calls": phase.calls, "requests": phase.requests, "webhooks": outcome.deliveries}
+    for kind, data in logs.items():
         (directory / f"{outcome.name}.{kind}.json").write_text(json.dumps(data))
     (directory / f"{outcome.name}.phase.json").write_text(json.dumps({"released": phase.released, "done": phase.done}))
 
@@ -184,6 +196,7 @@ def _column(outcome: Outcome, interval: float) -> list[str]:
         f"{phase.created}/{outcome.wanted} in {outcome.took:.0f} s" + (f" ({complaints})" if complaints else ""),
         f"{sum(1 for n in outcomes.values() if n)}/{phase.created}, {sum(1 for n in outcomes.values() if n > 1)} twice",
         f"{rate:.2f}",
+        _spread(list(poll_gaps(phase))),
         _spread(changes["step"]),
         _spread(changes["started"]),
         _spread(changes["finished"]),
@@ -201,6 +214,7 @@ ROWS = (
     ("deployments created through /deploy", ""),
     ("final outcomes reported in threads", "all, none twice"),
     ("Pulumi calls / active deployment / interval", "<= 1.0"),
+    ("seconds between reads of a deployment: p50 / p95 / max", "{interval}"),
     ("lag, step finished -> Slack: p50 / p95 / max s", "p95 <= {limit}"),
     ("lag, deployment started: p50 / p95 / max s", "webhooks p95 <= 0.5"),
     ("lag, deployment finished: p50 / p95 / max s", "webhooks p95 <= 0.5"),
@@ -246,7 +260,8 @@ def print_tables(outcomes: list[Outcome], interval: float, step: float, fail_eve
     headers = ["metric", "goal", *(f"{o.name} (N={o.phase.created})" for o in outcomes)]
     columns = [_column(o, interval) for o in outcomes]
     limit = f"{interval + 1:g}"
-    rows = [[name, goal.format(limit=limit), *(c[i] for c in columns)] for i, (name, goal) in enumerate(ROWS)]
+    goals = {"limit": limit, "interval": f"~{interval:g} (the interval)"}
+    rows = [[name, goal.format(**goals), *(c[i] for c in columns)] for i, (name, goal) in enumerate(ROWS)]
     print(table(headers, rows))
     names = sorted({name for o in outcomes for name in api_rate(o.phase, interval)[1]})
     per_endpoint = [api_rate(o.phase, interval)[1] for o in outcomes]
