@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_cli.add_arguments(commands.add_parser("audit", help="read the audit trail: audit export [--since ISO]"))
     policy_cli.add_arguments(commands.add_parser("policy", help="check an approval policy file"))
+    from bot.demo import cli as demo_cli  # here, not at the top: only the demo starts the sandboxes in-process
+
+    demo_cli.add_arguments(commands.add_parser("demo", help="run everything locally with an interactive console"))
     return parser
 
 
