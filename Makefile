@@ -1,3 +1,4 @@
+# make demo  — creates .venv if needed, then runs everything locally with an interactive console.
 # make test  — creates .venv, installs everything, runs ruff, mypy --strict and the whole test suite.
 # make check — what CI runs (.ci/run calls it): the same as test.
 PYTHON ?= python3
@@ -5,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lint typecheck test check bench clean
+.PHONY: venv demo lint typecheck test check bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Deploybot needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -18,6 +19,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Everything local (embedded Redis, Pulumi emulator, fake Slack, the bot) with an interactive console.
+demo: $(STAMP)
+	$(BIN)/deploybot demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
