@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from bot.config import Settings
+from bot.app import create_app
+from bot.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
@@ -178,3 +179,13 @@ def readme_configuration(path: Path = REPO / "README.md") -> dict[str, list[str]
 def settings_variables() -> set[str]:
     """What Settings reads (field name = variable name, upper-cased), plus the secrets directory."""
     return {name.upper() for name in Settings.model_fields} | {SECRETS_DIR_VARIABLE}
+
+
+# -- the bot's HTTP surface -----------------------------------------------------------------------------------
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """(method, path) of every route ``deploybot serve`` answers; building the app connects to nothing."""
+    environ = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PULUMI_ACCESS_TOKEN": "p"}
+    app = create_app(load_settings(environ), "serve", watch_loop=False)
+    return {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource is not None}
