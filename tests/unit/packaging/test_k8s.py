@@ -102,6 +102,12 @@ def test_probes_hit_the_bots_health_routes_on_its_port(container: Doc) -> None:
     assert _plain_env(container)["PORT"] == str(ports["http"])
 
 
+def test_prometheus_is_told_where_metrics_are(deployment: Doc, container: Doc) -> None:
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+    assert ("GET", annotations["prometheus.io/path"]) in served_routes()
+
+
 def _bytes(quantity: str) -> int:
     units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
     suffix = quantity[-2:]
