@@ -92,7 +92,8 @@ async def _main(options: DemoOptions, screen: Screen, lines: Lines) -> int:
     def stop(signum: int) -> None:
         # The first signal stops everything in order; more while stopping would only risk an orphaned Redis.
         if not signals:
-            screen.write("\nStopping…")
+            screen.end_prompt()
+            screen.write("Stopping…")
             main.cancel()
         signals.append(signum)
 
@@ -116,7 +117,7 @@ async def _main(options: DemoOptions, screen: Screen, lines: Lines) -> int:
 
 async def _console(demo: Demo, sandboxes: Sandboxes, screen: Screen, lines: Lines) -> int:
     people = People(await sandboxes.workspace())
-    feed = Feed(sandboxes, Renderer(people.names), CHANNEL, FIRST_USER)
+    feed = Feed(sandboxes, Renderer(people.names), CHANNEL, FIRST_USER, screen.write)
     scripted = isinstance(lines, ScriptLines)
     console = Console(sandboxes, feed, people, screen, lines, patience=EXPECT_TIMEOUT if scripted else 3.0)
     screen.write(banner(demo, people, await sandboxes.stacks(), feed.channel_name, FIRST_USER))

@@ -94,7 +94,7 @@ class Console:
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
             with contextlib.suppress(ControlError):  # the last updates, so a transcript ends where the demo did
-                await self._refresh_and_print()
+                await self.feed.refresh()
 
     async def execute(self, line: str) -> Outcome:
         line = line.strip()
@@ -116,7 +116,7 @@ class Console:
         """Print what changes in the channel, for as long as the console runs."""
         while True:
             try:
-                await self._refresh_and_print(wait=FOLLOW_WAIT)
+                await self.feed.refresh(wait=FOLLOW_WAIT)
             except ControlError as exc:
                 self._screen.write(f"(cannot read the channel just now: {exc})")
                 await asyncio.sleep(1)
@@ -136,14 +136,14 @@ class Console:
         user = self._people.find(who)
         if user is None:
             return failed(f"nobody called {who!r} here; people: {self._people.listing()}")
-        await self._refresh_and_print()  # what the previous person was about to see, before they leave
+        await self.feed.refresh()  # what the previous person was about to see, before they leave
         self.feed.switch_user(user)
         return Outcome(message=f"You are now {self._people.describe(user)}.")
 
     async def _click(self, which: str) -> Outcome:
         if not which:
             return failed("click which button? e.g. `click 1` or `click approve`")
-        await self._refresh_and_print()  # the message as it is now: an edit gives its buttons new block ids
+        await self.feed.refresh()  # the message as it is now: an edit gives its buttons new block ids
         found = await self._eventually(lambda: self._find_button(which))
         if found is None:
             return failed(f"no button {which!r} is on screen for {self._people.name(self.feed.user)} right now")
@@ -228,7 +228,7 @@ class Console:
         return Outcome()
 
     async def _show(self, _: str) -> Outcome:
-        await self._refresh_and_print()
+        await self.feed.refresh()
         lines = self.feed.channel_lines()
         return Outcome(message="\n".join(lines) if lines else f"(#{self.feed.channel_name} has no messages yet)")
 
@@ -237,9 +237,7 @@ class Console:
         parent = next((ts for ts, n in self.feed.numbers.items() if n == number), None)
         if parent is None:
             return failed(f"no msg {which!r}: messages are numbered [msg N] as they are shown")
-        for chunk in await self.feed.read_thread(parent):
-            self._screen.write(chunk)
-        await self.feed.shown()
+        await self.feed.read_thread(parent)
         replies = self.feed.thread_lines(parent)
         return Outcome(message="\n".join(replies) if replies else f"(msg {number} has no replies)")
 
@@ -256,11 +254,6 @@ class Console:
 
     async def _quit(self, _: str) -> Outcome:
         return Outcome(quit=True)
-
-    async def _refresh_and_print(self, wait: float = 0.0) -> None:
-        for chunk in await self.feed.refresh(wait):
-            self._screen.write(chunk)
-        await self.feed.shown()
 
 
 def _number(text: str, kind: Callable[[str], T]) -> T | None:

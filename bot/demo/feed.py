@@ -1,9 +1,10 @@
-"""The console's live picture of the channel: polls the fake Slack, and says what is new or changed since the last
+"""The console's live picture of the channel: polls the fake Slack, and prints what is new or changed since the last
 look (messages, thread replies, the current person's ephemerals, modals and DM'd files), rendered for a terminal."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +28,19 @@ def _indent(lines: list[str], by: int) -> list[str]:
 
 
 class Feed:
-    """What one person sees in one channel. ``refresh()`` returns printable chunks; ``snapshot()`` is all of it."""
+    """What one person sees in one channel. ``refresh()`` prints what changed through ``emit`` at the moment it is
+    noticed (so a cancelled refresh never loses news it already took in); ``snapshot()`` is all of it."""
 
-    def __init__(self, sandboxes: Sandboxes, renderer: Renderer, channel: str, user: str) -> None:
+    def __init__(
+        self, sandboxes: Sandboxes, renderer: Renderer, channel: str, user: str, emit: Callable[[str], None]
+    ) -> None:
         self._sandboxes = sandboxes
+        self._emit = emit
         self._renderer = renderer
         self.channel = channel
         self.user = user
         self.buttons = ButtonBoard()
-        self.updated = asyncio.Condition()  # notified once a refresh's news is on screen
+        self.updated = asyncio.Condition()  # notified after every refresh
         self._reading = asyncio.Lock()
         self.numbers: dict[str, int] = {}  # a top-level message's ts -> its number ("msg 3")
         self.records: dict[Where, JSON] = {}  # the newest version of every surface seen
@@ -51,22 +56,17 @@ class Feed:
 
     # -- reading -----------------------------------------------------------------------------------------------
 
-    async def refresh(self, wait: float = 0.0) -> list[str]:
-        """Read everything (waiting up to ``wait`` s for a new message first) and return what changed."""
+    async def refresh(self, wait: float = 0.0) -> None:
+        """Read everything (waiting up to ``wait`` s for a new message first) and print what changed."""
         async with self._reading:  # one reader at a time, so nothing is reported twice
-            chunks: list[str] = []
             self._top = await self._sandboxes.messages(self.channel, min=len(self._top) + 1, wait=wait)
             for record in self._top:
-                chunks.extend(self._top_level(record))
+                self._top_level(record)
             for parent in self._threads_to_read():
-                chunks.extend(await self._thread(parent))
-            chunks.extend(await self._ephemerals())
-            chunks.extend(await self._modals())
-            chunks.extend(await self._dm_files())
-            return chunks
-
-    async def shown(self) -> None:
-        """Called once a refresh's chunks are on screen: wakes whoever waits for the picture to change."""
+                await self._thread(parent)
+            await self._ephemerals()
+            await self._modals()
+            await self._dm_files()
         async with self.updated:
             self.updated.notify_all()
 
@@ -78,10 +78,10 @@ class Feed:
         """The current person's open modals, as of the last refresh."""
         return set(self._views)
 
-    async def read_thread(self, parent: str) -> list[str]:
-        """Read one thread now (``thread N``); returns what changed in it, like ``refresh``."""
+    async def read_thread(self, parent: str) -> None:
+        """Read one thread now (``thread N``), printing what changed in it like ``refresh``."""
         async with self._reading:
-            return await self._thread(parent)
+            await self._thread(parent)
 
     def switch_user(self, user: str) -> None:
         """Another person at the keyboard: their ephemerals, modals and files show from the next refresh."""
@@ -90,30 +90,30 @@ class Feed:
         self._views.clear()
         self._files.clear()
 
-    def _top_level(self, record: JSON) -> list[str]:
+    def _top_level(self, record: JSON) -> None:
         ts = str(record["ts"])
         number = self.numbers.setdefault(ts, len(self.numbers) + 1)
         where = Where("message", ts, self.channel)
         seen = where in self._shown
         self.records[where] = record
         if record.get("deleted"):
-            if self._shown.get(where) == ["(deleted)"]:
-                return []
+            if self._shown.get(where) != ["(deleted)"] and seen:
+                self._emit(f"[msg {number} deleted]")
             self._shown[where] = ["(deleted)"]
-            return [f"[msg {number} deleted]"] if seen else []
-        return self._changed(where, f"msg {number}", record, indent=0)
+            return
+        self._changed(where, f"msg {number}", record, indent=0)
 
-    def _changed(self, where: Where, label: str, record: JSON, *, indent: int) -> list[str]:
-        """The surface's chunk if it is new or reads differently from what was printed last, else nothing."""
+    def _changed(self, where: Where, label: str, record: JSON, *, indent: int) -> None:
+        """Print the surface if it is new or reads differently from what was printed last."""
         body = self._renderer.message(record, self.buttons.numberer(where))
         previous = self._shown.get(where)
         if previous == body:
-            return []
+            return
         self._shown[where] = body
         note = " updated" if previous is not None else ""
         author = self._renderer.names.users.get(str(record.get("user")), str(record.get("user", "?")))
         head = " " * indent + f"[{label}{note}] {author} {_clock(record.get('ts'))}"
-        return ["\n".join([head, *_indent(body, indent + 2)])]
+        self._emit("\n".join([head, *_indent(body, indent + 2)]))
 
     def _threads_to_read(self) -> list[str]:
         with_replies = [r for r in self._top if r.get("reply_count") and not r.get("deleted")]
@@ -125,7 +125,7 @@ class Feed:
     def _mark(record: JSON) -> tuple[Any, Any]:
         return record.get("reply_count"), record.get("latest_reply")
 
-    async def _thread(self, parent: str) -> list[str]:
+    async def _thread(self, parent: str) -> None:
         found = await self._sandboxes.thread(self.channel, parent)
         replies = [r for r in found if str(r["ts"]) != parent]
         for record in self._top:
@@ -133,26 +133,21 @@ class Feed:
                 self._marks[parent] = self._mark(record)
         self.replies[parent] = replies
         number = self.numbers.get(parent, 0)
-        chunks: list[str] = []
         for reply in replies:
             where = Where("message", str(reply["ts"]), self.channel)
             self.records[where] = reply
-            chunks.extend(self._changed(where, f"↳ reply in msg {number}", reply, indent=4))
-        return chunks
+            self._changed(where, f"↳ reply in msg {number}", reply, indent=4)
 
-    async def _ephemerals(self) -> list[str]:
-        chunks: list[str] = []
+    async def _ephemerals(self) -> None:
         now: list[Where] = []
         for record in await self._sandboxes.ephemerals(self.user, self.channel):
             where = Where("ephemeral", str(record["ts"]), self.channel, owner=self.user)
             self.records[where] = record
             now.append(where)
-            chunks.extend(self._changed(where, f"only {self._name(self.user)} sees this", record, indent=0))
+            self._changed(where, f"only {self._name(self.user)} sees this", record, indent=0)
         self._ephemerals_now = now
-        return chunks
 
-    async def _modals(self) -> list[str]:
-        chunks: list[str] = []
+    async def _modals(self) -> None:
         open_now = {str(v["id"]): v for v in await self._sandboxes.open_views(self.user)}
         for view_id, view in open_now.items():
             where = Where("view", view_id, self.channel, owner=self.user)
@@ -160,13 +155,12 @@ class Feed:
             body = self.modal_lines(view)
             if self._shown.get(where) != body:
                 note = " updated" if view_id in self._views else ""
-                chunks.append("\n".join([f"[modal for {self._name(self.user)}{note}]", *_indent(body, 2)]))
+                self._emit("\n".join([f"[modal for {self._name(self.user)}{note}]", *_indent(body, 2)]))
                 self._shown[where] = body
         for view_id in self._views.keys() - open_now.keys():
             self._shown.pop(Where("view", view_id, self.channel, owner=self.user), None)
-            chunks.append(f"[modal for {self._name(self.user)} closed]")
+            self._emit(f"[modal for {self._name(self.user)} closed]")
         self._views = open_now
-        return chunks
 
     def modal_lines(self, view: JSON) -> list[str]:
         title = self._renderer.text(str((view.get("title") or {}).get("text", "")))
@@ -177,9 +171,8 @@ class Feed:
         lines.append(f"→ type `submit …` to fill it in and press {submit}")
         return lines
 
-    async def _dm_files(self) -> list[str]:
+    async def _dm_files(self) -> None:
         """Files the bot sent to the current person's DM (logs too long for a message), their last lines."""
-        chunks: list[str] = []
         for upload in await self._sandboxes.uploads():
             channel = str(upload.get("channel") or "")
             if channel not in self._dm_owner:
@@ -191,8 +184,7 @@ class Feed:
             if upload["id"] in self._seen_files:
                 continue
             self._seen_files.add(str(upload["id"]))
-            chunks.append("\n".join(self.file_lines(upload)))
-        return chunks
+            self._emit("\n".join(self.file_lines(upload)))
 
     def file_lines(self, upload: JSON) -> list[str]:
         lines = str(upload.get("content", "")).splitlines()

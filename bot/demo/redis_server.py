@@ -83,6 +83,7 @@ class EmbeddedRedis:
             "--bind", "127.0.0.1",
             "--dir", str(self.directory),
             "--appendonly", "yes",
+            "--save", "",  # the append-only file is the one copy; no RDB snapshots beside it
             "--logfile", str(self.directory / "redis.log"),
             "--daemonize", "no",
         ]  # fmt: skip

@@ -33,6 +33,13 @@ class Screen:
             self._out.write(text + "\n")
         self._out.flush()
 
+    def end_prompt(self) -> None:
+        """No more prompts: clear the one showing (with what was half typed) and stop drawing it."""
+        if self._redraw and self.prompt is not None:
+            self._out.write("\r\x1b[2K")
+            self._out.flush()
+        self._redraw = False
+
     def echo(self, prompt: str, line: str) -> None:
         """Show a line that did not come from someone typing it (a script, a pipe)."""
         self._out.write(prompt + line + "\n")
