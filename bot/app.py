@@ -156,6 +156,37 @@ WATCHER = web.AppKey("watcher", Watcher)
 DEPS = web.AppKey("deps", Deps)
 
 
+def build_watcher(settings: Settings, deps: Deps, outbox: Outbox) -> Watcher:
+    """The watcher, reporting through the outbox, with discovery and the approval gate's expiry as chores."""
+    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate, metrics=deps.metrics)
+    discovery = Discovery(
+        deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
+    )
+    return Watcher(
+        deps.pulumi,
+        deps.watches,
+        deps.subscriptions,
+        reporter,
+        discovery=discovery,
+        chores=[deps.gate.expire_due],
+        interval=settings.deploybot_poll_interval,
+    )
+
+
+async def liveness(deps: Deps, watcher: Watcher | None, socket: AsyncSocketModeHandler | None) -> dict[str, object]:
+    """Alive unless Socket Mode dropped or the watcher's loop (``watcher``, when it runs) stopped completing rounds."""
+    if socket is not None and not await socket.client.is_connected():
+        return {"ok": False, "reason": "Socket Mode is not connected"}
+    if watcher is not None:
+        try:
+            alive = await deps.watches.alive(watcher.replica)
+        except StoreUnavailable:  # Redis is readiness's concern: restarting the process would not bring it back
+            return {"ok": True, "watcher": "unknown while Redis is unavailable"}
+        if not alive:
+            return {"ok": False, "reason": "the watcher has not completed a round recently"}
+    return {"ok": True}
+
+
 def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = True) -> web.Application:
     """The bot as an aiohttp app with ``GET /healthz``, and the watcher running beside it.
 
@@ -169,19 +200,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     bolt = build_bolt(deps, signing_secret=secret)
     outbox_chat = Chat(slack_client(settings, retry_rate_limits=False), on_call=deps.metrics.slack_call)
     outbox = Outbox(outbox_chat, deps.store.redis, budgets=Budgets().scaled(settings.deploybot_slack_rate_scale))
-    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate, metrics=deps.metrics)
-    discovery = Discovery(
-        deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
-    )
-    watcher = Watcher(
-        deps.pulumi,
-        deps.watches,
-        deps.subscriptions,
-        reporter,
-        discovery=discovery,
-        chores=[deps.gate.expire_due],
-        interval=settings.deploybot_poll_interval,
-    )
+    watcher = build_watcher(settings, deps, outbox)
     socket: AsyncSocketModeHandler | None = None
 
     async def gauges() -> dict[str, float]:
@@ -197,11 +216,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         return await readiness(deps)
 
     async def health() -> dict[str, object]:
-        if socket is not None and not await socket.client.is_connected():
-            return {"ok": False, "reason": "Socket Mode is not connected"}
-        if watch_loop and not await deps.watches.alive(watcher.replica):
-            return {"ok": False, "reason": "the watcher has not completed a round recently"}
-        return {"ok": True}
+        return await liveness(deps, watcher if watch_loop else None, socket)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         nonlocal socket

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -27,7 +27,7 @@ _REQUIRED: dict[Mode, tuple[str, ...]] = {
 class Settings(BaseSettings):
     """Every knob Deploybot has; the README's configuration table lists the same names."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False, env_ignore_empty=True)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -47,11 +47,14 @@ class Settings(BaseSettings):
     # limits; against Slack itself a value above 1 earns 429s.
     deploybot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
 
-    @field_validator("deploybot_policy", "pulumi_webhook_secret", "pulumi_org", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        # An exported-but-empty variable (``DEPLOYBOT_POLICY=``) means "not set", not "the current directory".
-        return None if value == "" else value
+    def _empty_is_unset(cls, values: object) -> object:
+        # An exported-but-empty variable (``SLACK_BOT_TOKEN=`` from a copied .env) means "not set": the mode's
+        # check then names it, instead of an empty token failing later, or DEPLOYBOT_POLICY= meaning the cwd.
+        if isinstance(values, dict):
+            return {key: value for key, value in values.items() if value != ""}
+        return values
 
     def require(self, mode: Mode) -> None:
         """Stop with one line naming the first variable ``mode`` needs and does not have."""

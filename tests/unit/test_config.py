@@ -53,3 +53,16 @@ def test_secret_files_are_read_from_the_secrets_dir(tmp_path: Path, monkeypatch:
     settings = load_settings()
     assert settings.slack_bot_token is not None
     assert settings.slack_bot_token.get_secret_value() == "xoxb-from-file"
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    given = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "s", "PULUMI_ACCESS_TOKEN": "p", "PORT": ""}
+    settings = load_settings(given)
+    assert settings.port == 3000
+    with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN is not set"):
+        settings.require("serve")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("DEPLOYBOT_POLICY", "")
+    from_process = load_settings()
+    assert from_process.slack_bot_token is None
+    assert from_process.deploybot_policy is None
