@@ -106,8 +106,8 @@ class Console:
                 return await self._slash(verb, rest.strip())
             command = self._commands.get(verb.lower())
             if command is None:
-                hint = f" — did you mean `/{line}`?" if verb.lower() == "deploy" else ""
-                return failed(f"unknown command {verb!r}{hint} (`help` lists them)")
+                hint = f"did you mean `/{line}`?" if verb.lower() == "deploy" else "(`help` lists them)"
+                return failed(f"unknown command {verb!r} — {hint}")
             return await command(rest.strip())
         except ControlError as exc:
             return failed(str(exc))
@@ -144,9 +144,16 @@ class Console:
         if not which:
             return failed("click which button? e.g. `click 1` or `click approve`")
         await self.feed.refresh()  # the message as it is now: an edit gives its buttons new block ids
+        others = [s for s in self._candidates(which) if s.where.owner not in (None, self.feed.user)]
+        if others and len(others) == len(self._candidates(which)):
+            owner = self._people.name(others[0].where.owner or "")
+            return failed(f"that button is on {owner}'s private {_surface(others[0])}: `as {owner}` to press it")
         found = await self._eventually(lambda: self._find_button(which))
         if found is None:
-            return failed(f"no button {which!r} is on screen for {self._people.name(self.feed.user)} right now")
+            known = self._candidates(which)
+            if known:
+                return failed(f"button {which!r} ({known[0].button.label}) is no longer there: its message changed")
+            return failed(f"no button {which!r} is on screen; buttons show as [N Label] in the messages")
         shown, block_id = found
         dialog = shown.button.confirm
         if dialog is not None:
@@ -164,11 +171,16 @@ class Console:
             )  # fmt: skip
         return _slack_said(record)
 
+    def _candidates(self, which: str) -> list[Shown]:
+        """Buttons shown so far that ``which`` names: a number, or a label (newest first)."""
+        if which.isdigit():
+            shown = self.feed.buttons.get(int(which))
+            return [shown] if shown is not None else []
+        return self.feed.buttons.labelled(which)
+
     def _find_button(self, which: str) -> tuple[Shown, str] | None:
-        """The button ``which`` names (a number or a label) if the current person can press it now."""
-        candidates = [s for s in [self.feed.buttons.get(int(which))] if s] if which.isdigit() else []
-        candidates = candidates or ([] if which.isdigit() else self.feed.buttons.labelled(which))
-        for shown in candidates:
+        """The button ``which`` names and its block's id, if the current person can press it now."""
+        for shown in self._candidates(which):
             if shown.where.owner not in (None, self.feed.user):
                 continue
             record = self.feed.records.get(shown.where)
@@ -254,6 +266,10 @@ class Console:
 
     async def _quit(self, _: str) -> Outcome:
         return Outcome(quit=True)
+
+
+def _surface(shown: Shown) -> str:
+    return "modal" if shown.where.kind == "view" else "message"
 
 
 def _number(text: str, kind: Callable[[str], T]) -> T | None:

@@ -103,8 +103,8 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[Demo]:
             )
         )
         for app, sock in ((emulator, emulator_sock), (slack, slack_sock), (bot, bot_sock)):
-            runner = web.AppRunner(app, access_log=None)
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
-            await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_TIMEOUT).start()
+            await web.SockSite(runner, sock).start()
         yield Demo(options, slack_url, pulumi_url, bot_url, redis_url, redis.process_id)
