@@ -70,7 +70,7 @@ def test_sections_fields_headers_dividers_context_inputs_and_dialogs() -> None:
         "confirm": dialog,
     }
     reason = {"type": "plain_text_input", "action_id": "approval.reason", "placeholder": text("plain_text", "why not")}
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": text("plain_text", "Deny request")},
         {
             "type": "section",
