@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import logging
 import os
 import signal
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     redis_url = os.environ.get("REDIS_URL") or None
     policy = os.environ.get("DEPLOYBOT_POLICY") or None
     options = DemoOptions(args.state_dir, args.step_seconds, redis_url, Path(policy) if policy else None)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a terminal that cannot show an emoji gets "?", not a traceback
+        sys.stdout.reconfigure(errors="replace")
     screen = Screen(sys.stdout, redraw=sys.stdin.isatty() and sys.stdout.isatty() and args.script is None)
     lines: Lines = ScriptLines(args.script, screen) if args.script else StdinLines(screen, terminal=sys.stdin.isatty())
     options.state_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +102,9 @@ async def _main(options: DemoOptions, screen: Screen, lines: Lines) -> int:
         signals.append(signum)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
+        # Where the loop cannot take signals (Windows), Ctrl-C arrives as KeyboardInterrupt and main() exits 130.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop, signum)
     scripted = isinstance(lines, ScriptLines)
     try:
         screen.write("Starting Redis, the Pulumi emulator, the fake Slack and the bot…")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import sys
 import threading
@@ -88,6 +89,9 @@ class StdinLines:
 
     def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         piped = _fd_lines(sys.stdin.fileno()) if not self._terminal else None
+        if self._terminal:
+            with contextlib.suppress(ImportError):  # input() edits lines and keeps history once readline is loaded
+                importlib.import_module("readline")
         while True:
             with self._wanted:
                 while not self._requests:
