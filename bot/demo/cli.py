@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.demo.console import Console
+from bot.demo.console import INTERACTIVE_PATIENCE, Console
 from bot.demo.control import Sandboxes
 from bot.demo.feed import Feed
 from bot.demo.people import People
@@ -23,6 +23,7 @@ from bot.demo.render import Renderer
 from bot.demo.runner import ORG, Demo, DemoOptions, running_demo
 from bot.demo.script import EXPECT_TIMEOUT, ScriptLines
 from bot.demo.terminal import Lines, Screen, StdinLines, TerminalModes
+from bot.errors import ConfigError
 from bot.log import JsonFormatter, quiet_body_loggers
 
 CHANNEL = "C_DEPLOYS"
@@ -66,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(errors="replace")
     screen = Screen(sys.stdout, redraw=sys.stdin.isatty() and sys.stdout.isatty() and args.script is None)
     lines: Lines = ScriptLines(args.script, screen) if args.script else StdinLines(screen, terminal=sys.stdin.isatty())
-    options.state_dir.mkdir(parents=True, exist_ok=True)
-    log_file = _log_to_file(options.state_dir / "deploybot.log")
+    try:
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        log_file = _log_to_file(options.state_dir / "deploybot.log")
+    except OSError as exc:
+        raise ConfigError(f"cannot use {options.state_dir} as the state directory: {exc.strerror or exc}") from None
     try:
         with TerminalModes(sys.stdin):
             return asyncio.run(_main(options, screen, lines))
@@ -125,7 +129,8 @@ async def _console(demo: Demo, sandboxes: Sandboxes, screen: Screen, lines: Line
     people = People(await sandboxes.workspace())
     feed = Feed(sandboxes, Renderer(people.names), CHANNEL, FIRST_USER, screen.write)
     scripted = isinstance(lines, ScriptLines)
-    console = Console(sandboxes, feed, people, screen, lines, patience=EXPECT_TIMEOUT if scripted else 3.0)
+    patience = EXPECT_TIMEOUT if scripted else INTERACTIVE_PATIENCE
+    console = Console(sandboxes, feed, people, screen, lines, patience=patience)
     screen.write(banner(demo, people, await sandboxes.stacks(), feed.channel_name, FIRST_USER))
     outcome = await console.run(stop_on_failure=scripted)
     if outcome.ok:

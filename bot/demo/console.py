@@ -133,7 +133,7 @@ class Console:
         return _slack_said(record)
 
     async def _become(self, who: str) -> Outcome:
-        user = self._people.find(who)
+        user = self._people.find(who) if who else None
         if user is None:
             return failed(f"nobody called {who!r} here; people: {self._people.listing()}")
         await self.feed.refresh()  # what the previous person was about to see, before they leave
@@ -197,6 +197,8 @@ class Console:
             return failed(f"{self._people.name(self.feed.user)} has no modal open (a button such as Deny opens one)")
         fields = inputs(view)
         values = [v.strip() for v in text.split(" | ")] if len(fields) > 1 else [text]
+        if not fields and not text:
+            values = []  # a modal without inputs is submitted with a bare `submit`
         if len(values) != len(fields):
             labels = ", ".join(label for _, _, label in fields)
             return failed(f"this modal has {len(fields)} inputs ({labels}): give one value each, separated by ' | '")

@@ -222,3 +222,11 @@ async def test_a_bad_start_says_why_in_one_line(
     assert says in done.err
     assert "Traceback" not in done.out + done.err
     assert running_in(tmp_path) == []  # a Redis started before the problem was found was stopped
+
+
+async def test_a_state_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    done = await run_demo("--state-dir", str(taken))
+    assert done.code == 2
+    assert f"deploybot: cannot use {taken} as the state directory: File exists" in done.err
