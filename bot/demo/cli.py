@@ -42,6 +42,11 @@ def _positive_seconds(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Start an embedded Redis (or use REDIS_URL), the Pulumi Deployments emulator with the demo organization "
+        "'acme', a fake Slack workspace and the bot, then act in #deploys from a console. DEPLOYBOT_POLICY picks an "
+        "approval policy (default: update and destroy need one approval from someone else). No accounts, no network."
+    )
     parser.add_argument(
         "--script", type=Path, default=None, metavar="FILE",
         help="replay console inputs from FILE (one per line, # comments, `expect TEXT` checks) and exit 1 on a failure",
