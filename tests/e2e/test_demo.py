@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
+
+from bot.store.watches import Watches
+from tests.e2e.conftest import eventually
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "deploy" / "demo" / "script.txt"
@@ -98,10 +102,10 @@ class Interactive:
         self.seen: list[str] = []
 
     @classmethod
-    async def start(cls, state: Path) -> Interactive:
+    async def start(cls, state: Path, env: dict[str, str] | None = None) -> Interactive:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "demo", "--state-dir", str(state), "--step-seconds", "600",
-            cwd=ROOT, env=demo_env(), stdin=asyncio.subprocess.PIPE,
+            cwd=ROOT, env=env or demo_env(), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         started = cls(process)
@@ -191,6 +195,26 @@ async def test_a_killed_demo_leaves_nothing_in_the_way_of_the_next(tmp_path: Pat
     assert done.code == 0, done.out + done.err
     assert not alive(pid)  # the next start shut the leftover down (after it had written everything)
     assert running_in(state) == []
+
+
+async def test_after_a_restart_the_bot_stops_watching_deployments_the_emulator_forgot(
+    tmp_path: Path, redis_url: str, redis: aioredis.Redis
+) -> None:
+    state, env = tmp_path / "state", demo_env(REDIS_URL=redis_url)
+    start = await script(
+        tmp_path, "start.txt", "/deploy update web/dev\nas ben\nclick 1\ntick 2\nexpect ⟳ running\nquit\n"
+    )
+    first = await run_demo("--script", str(start), "--state-dir", str(state), "--step-seconds", "600", env=env)
+    assert first.code == 0, first.out + first.err
+    watches = Watches(redis)
+    assert await watches.pending() == 1  # the running deployment, left behind in Redis
+    demo = await Interactive.start(state, env)  # a new emulator, without that deployment
+    await eventually(watches.pending, lambda left: left == 0, within=20)  # the watcher polls on its own clock
+    demo.process.send_signal(signal.SIGINT)
+    done = await demo.finish()
+    assert done.code in (0, 130), done.out + done.err
+    assert "Traceback" not in done.out + done.err
+    assert '"msg": "deployment gone"' in (state / "deploybot.log").read_text()
 
 
 async def test_a_failing_script_exits_1_naming_the_line(tmp_path: Path, redis_url: str, redis: object) -> None:
