@@ -32,7 +32,7 @@ Commands (you act in #deploys as the current person):
   tick [N]            move the Pulumi emulator's clock N steps now (it also moves on its own)
   wait S              let S seconds pass while updates come in
   show                print the channel as it reads now;   thread N   print the replies to msg N
-  expect TEXT         wait until TEXT shows (fails a --script run if it does not appear in time)
+  expect TEXT         wait until TEXT shows, in any case (fails a --script run if it does not appear in time)
   help, quit          this text; stop everything (Ctrl-C too)"""
 
 
