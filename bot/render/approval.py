@@ -140,5 +140,6 @@ def approvals_message(requests: list[ApprovalRequest], links: dict[str, str]) ->
         what = f"*{escape(request.operation)}* `{escape(request.stack)}` by <@{request.requested_by}>"
         state = "previewing" if request.state == "previewing" else f"{len(request.approvals)} of {request.needed}"
         link = links.get(request.id)
-        lines.append(f"• {f'<{link}|{what}>' if link else what} — {state}, open until {date_token(request.expires_at)}")
+        goto = f" · <{link}|open the request>" if link else ""  # a mention inside a link's label would not render
+        lines.append(f"• {what} — {state}, open until {date_token(request.expires_at)}{goto}")
     return Message(text="Open requests", blocks=[section("*Waiting for approval:*\n" + "\n".join(lines))])
