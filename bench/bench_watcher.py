@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -239,7 +240,9 @@ async def scenario(name: str, wanted: int, webhooks: bool, profile: Path | None,
             with profiled(bot.pid, profile, py_spy):
                 phase = await measure(here, bot, created, within=300)
         deliveries = (await here.get(f"{here.pulumi}/_sandbox/webhooks/deliveries"))["deliveries"] if webhooks else []
-    return Outcome(name, wanted, took, complaints, cpu_creating, phase, deliveries)
+    hooks = ", the emulator's deployment webhooks sent to the bot" if webhooks else ""
+    about = f"fake Slack's rate limits off, the bot's Slack budgets x1000 (DEPLOYBOT_SLACK_RATE_SCALE){hooks}"
+    return Outcome(name, wanted, took, complaints, cpu_creating, phase, deliveries, about=about)
 
 
 async def burst(wanted: int) -> Outcome:
@@ -254,7 +257,8 @@ async def burst(wanted: int) -> Outcome:
         limited_from = time.time()
         with here.bot(rate_scale=1, webhooks=False) as bot:
             phase = await measure(here, bot, created, within=900)
-    return Outcome("burst", wanted, took, complaints, cpu_creating, phase, [], limited_from)
+    about = "created with limits off; then Slack's limits on and a new bot process with the shipped budgets"
+    return Outcome("burst", wanted, took, complaints, cpu_creating, phase, [], limited_from, about)
 
 
 async def main(options: argparse.Namespace) -> None:
@@ -273,16 +277,34 @@ async def main(options: argparse.Namespace) -> None:
     print_tables(outcomes, INTERVAL, STEP_SECONDS, FAIL_EVERY, BOT_LOGS)
 
 
-if __name__ == "__main__":
+RUNS = ("polling", "webhooks", "burst")
+
+
+def options_from(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=1000, help="deployments at once (polling, webhooks)")
     parser.add_argument("--burst", type=int, default=100, help="deployments finishing at once with rate limits on")
     parser.add_argument("--quick", action="store_true", help="100 deployments and a burst of 20")
-    parser.add_argument("--only", default="polling,webhooks,burst", help="comma-separated runs")
-    parser.add_argument("--profile", type=Path, help="write a py-spy raw profile of the polling run's bot here")
+    parser.add_argument("--only", default=",".join(RUNS), help=f"comma-separated runs, of {', '.join(RUNS)}")
     parser.add_argument("--dump", type=Path, help="save each run's event, call and request logs here as JSON")
+    parser.add_argument("--profile", type=Path, help="write a py-spy raw profile of the polling run's bot here")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (default: py-spy on PATH)")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     if options.quick:
         options.deployments, options.burst = 100, 20
-    run(main(options))
+    if options.deployments < 1 or options.burst < 1:
+        parser.error("--deployments and --burst must be at least 1")
+    unknown = set(options.only.split(",")) - set(RUNS)
+    if unknown:
+        parser.error(f"--only: no run called {', '.join(sorted(unknown))}; the runs are {', '.join(RUNS)}")
+    if options.profile and not shutil.which(options.py_spy):
+        parser.error(f"--profile needs py-spy: {options.py_spy!r} is not an executable (give its path with --py-spy)")
+    return options
+
+
+if __name__ == "__main__":
+    chosen = options_from()
+    try:
+        run(main(chosen))
+    except (RuntimeError, OSError, aiohttp.ClientError) as error:  # a process that would not start, a run stuck
+        sys.exit(f"bench_watcher: {error} (the bot's log is {BOT_LOGS})")

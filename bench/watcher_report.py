@@ -154,6 +154,7 @@ class Outcome:
     phase: Phase
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries, when on
     limited_from: float | None = None  # when Slack's rate limits were switched on (burst)
+    about: str = ""  # how the run was set up, for the legend
 
     @property
     def shown(self) -> dict[str, list[Shown]]:
@@ -275,4 +276,8 @@ def print_tables(outcomes: list[Outcome], interval: float, step: float, fail_eve
         if outcome.phase.created < outcome.wanted:
             print(f"note: {outcome.name}: only {outcome.phase.created} of {outcome.wanted} deployments were created "
                   "through Slack within the time allowed; measured with those")  # fmt: skip
+    for outcome in outcomes:
+        print(f"{outcome.name}: {outcome.about}")
+    print("lag: from the emulator's transition (atNs) to the first successful Slack call showing it; running =")
+    print("from the resume until the last watch retired; CPU = user + system seconds from /proc/<pid>/stat")
     print(f"(the bots' own logs, warnings and up: {logs})")
