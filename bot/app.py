@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
@@ -35,7 +34,7 @@ from bot.policy import Policy
 from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
 from bot.reporter import SlackReporter
-from bot.store import Store
+from bot.store import Store, redis_client
 from bot.store.subscriptions import Subscriptions
 from bot.store.watches import Watches
 from bot.watcher import Watcher
@@ -94,7 +93,7 @@ def build_deps(settings: Settings) -> Deps:
     assert settings.pulumi_access_token is not None  # Settings.require() ran before
     policy = Policy.load(settings.deploybot_policy) if settings.deploybot_policy else Policy.default()
     metrics = Metrics()
-    redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    redis = redis_client(settings.redis_url)
     pulumi = PulumiClient(
         settings.pulumi_access_token, base_url=str(settings.pulumi_backend_url), on_call=metrics.pulumi_call
     )

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-import redis.asyncio as aioredis
-
 from bot.audit import AuditLog
 from bot.config import load_settings
 from bot.errors import ConfigError, DeploybotError
+from bot.store import redis_client
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +76,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 async def _export(redis_url: str, since: datetime | None, out: TextIO) -> None:
     try:
-        client = aioredis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        client = redis_client(redis_url)
     except ValueError as exc:  # redis-py's message names the accepted schemes, never the URL (it may hold a password)
         raise ConfigError(f"REDIS_URL: {exc}") from None
     try:

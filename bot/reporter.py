@@ -114,10 +114,10 @@ class SlackReporter:
             await self.outbox.post(record.channel, reply, thread_ts=record.message_ts, priority=Priority.FINAL)
             await self.previews.previewed(record.preview_for, deployment)
             return
+        # The parent shows the outcome already: the watcher's show() edited it when the status changed.
         await self.outbox.post(
             record.channel, reply, thread_ts=record.message_ts, broadcast=failed, priority=Priority.FINAL
         )
-        await self._edit_parent(record, deployment, None)
 
     async def notify(
         self, channel: str, event: str, watch: Watch, deployment: Deployment, log_tail: list[str] | None

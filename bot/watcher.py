@@ -26,6 +26,7 @@ from typing import Protocol
 from bot.discovery import Discovery
 from bot.errors import NotFound, NotInChannel, PulumiError, SlackError, StoreUnavailable
 from bot.pulumi import Deployment, JobStatus, PulumiClient, StackRef, StepStatus, Unrecognized
+from bot.snapshots import Snapshots
 from bot.store.subscriptions import Subscription, Subscriptions
 from bot.store.watches import Lost, Watch, Watches
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 LOG_TAIL_LINES = 30
 MIN_LEASE = 0.5  # seconds
 QUEUED_BACKOFF = 3.0  # a queued or paused deployment is polled this many times less often
+POKE_QUEUE = 10_000  # poked watches waiting for an immediate poll; beyond that the rounds poll them
 _ACTIVE = {JobStatus.NOT_STARTED, JobStatus.ACCEPTED, JobStatus.RUNNING}
 
 
@@ -81,11 +83,13 @@ class Notifier(Protocol):
 
 @dataclass
 class Poll:
-    """One claimed watch while it is being polled; ``token`` opens its lease."""
+    """One claimed watch while it is being polled; ``token`` opens its lease. A ``fresh`` poll (a webhook said
+    something changed) reads the deployment itself rather than from a snapshot that may predate the change."""
 
     watch: Watch
     token: str
     tail: list[str] | None = None
+    fresh: bool = False
 
 
 class Watcher:
@@ -100,8 +104,9 @@ class Watcher:
         chores: Sequence[Callable[[], Awaitable[object]]] = (),
         interval: float = 5.0,
         lease_rounds: float = 3.0,
-        concurrency: int = 32,
+        concurrency: int = 64,
         batch: int = 200,
+        snapshots: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.pulumi = pulumi
@@ -111,14 +116,19 @@ class Watcher:
         self.interval = interval
         # A poll that takes longer (Pulumi retries, Slack's rate limits) renews its lease as it goes.
         self.lease_ms = max(lease_rounds * interval, MIN_LEASE) * 1000
+        # Polls at once: a round claims only as many watches as it can poll now, so no lease ticks away unused.
+        self.concurrency = concurrency
         self.batch = batch
         self.clock = clock
         self.replica = secrets.token_hex(4)
-        self._slots = asyncio.Semaphore(concurrency)
         self._subscriptions: list[Subscription] = []
         self._wake = asyncio.Event()
+        # Poked watches, polled at once beside the rounds while run() serves them (None: it does not).
+        self._poked: asyncio.Queue[str] | None = None
         self.discovery = discovery
         self.chores = chores
+        # Snapshots at most a quarter interval old: a step's report waits for at most that much more.
+        self.snapshots = Snapshots(pulumi, interval=interval, max_age=interval / 4) if snapshots else None
 
     def _now_ms(self) -> float:
         return self.clock() * 1000
@@ -128,29 +138,43 @@ class Watcher:
         return await self.watches.add(watch, self._now_ms())
 
     async def poll_once(self) -> int:
-        """Poll every watch that is due now (in batches); returns how many were polled.
+        """Poll every watch that is due now, ``concurrency`` at a time; returns how many were polled.
 
-        "Now" is taken once: a watch rescheduled during this round waits for the next one.
+        "Now" is taken once: a watch rescheduled during this round waits for the next one (a poked one excepted).
+        A Redis outage cancels the round's other polls and goes up to the loop.
         """
         now_ms = self._now_ms()
         self._subscriptions = await self.subscriptions.all()
+        running: set[asyncio.Task[None]] = set()
         total = 0
-        while True:
-            claimed = await self.watches.claim(now_ms, self.lease_ms, self.batch)
-            if not claimed:
-                return total
-            await asyncio.gather(*(self._guarded(Poll(watch, token)) for watch, token in claimed))
-            total += len(claimed)
+        try:
+            while True:
+                limit = min(self.concurrency - len(running), self.batch)
+                claimed = await self.watches.claim(now_ms, self.lease_ms, limit) if limit > 0 else []
+                running.update(asyncio.create_task(self._guarded(Poll(watch, token))) for watch, token in claimed)
+                total += len(claimed)
+                if not running:
+                    return total
+                # More may be due when the claim was full: go on as soon as a slot frees; else let these finish.
+                more = limit == 0 or len(claimed) == limit
+                done, running = await asyncio.wait(
+                    running, return_when=asyncio.FIRST_COMPLETED if more else asyncio.ALL_COMPLETED
+                )
+                for task in done:
+                    task.result()  # what _guarded lets through (a Redis outage) ends the round
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _guarded(self, poll: Poll) -> None:
-        async with self._slots:
-            keeper = asyncio.create_task(self._keep_lease(poll))
-            try:
-                await self._handled(poll)
-            finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Lost, StoreUnavailable):
-                    await keeper
+        keeper = asyncio.create_task(self._keep_lease(poll))
+        try:
+            await self._handled(poll)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Lost, StoreUnavailable):
+                await keeper
 
     async def _handled(self, poll: Poll) -> None:
         """One poll; what can go wrong with it is dealt with here, Redis outages go up to the loop."""
@@ -174,7 +198,7 @@ class Watcher:
         """Poll one deployment and report, in order: its parent message, finished steps, subscriptions, outcome."""
         stack = StackRef.parse(poll.watch.stack)
         try:
-            deployment = await self.pulumi.get_deployment(stack, poll.watch.deployment_id)
+            deployment = await self._read(poll, stack)
         except NotFound as error:
             await self._gone(poll, error)
             return
@@ -191,17 +215,31 @@ class Watcher:
         backoff = QUEUED_BACKOFF if deployment.status == JobStatus.NOT_STARTED else 1.0
         await self._reschedule(poll, backoff)
 
+    async def _read(self, poll: Poll, stack: StackRef) -> Deployment:
+        """The deployment from a recent snapshot of its organization's running ones, or else read alone. A snapshot
+        older than what the thread shows already (a poke read it alone since) is not used: the parent never goes
+        back."""
+        if self.snapshots is not None and not poll.fresh:
+            deployment = await self.snapshots.find(stack.org, poll.watch.deployment_id)
+            if deployment is not None and (poll.watch.seen is None or deployment.modified >= poll.watch.seen):
+                return deployment
+        return await self.pulumi.get_deployment(stack, poll.watch.deployment_id)
+
     async def _report_thread(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
+        """Edit the parent, reply with the finished steps, then record both at once: an edit sent twice is harmless
+        (it shows the same), so only the reply must be recorded right after it is sent."""
         queue = await self._queue(stack, deployment) if deployment.status == JobStatus.NOT_STARTED else None
         shown = _signature(deployment, queue)
+        update: dict[str, object] = {}
         if shown != poll.watch.status:
             await self.notifier.show(poll.watch, deployment, queue)
-            await self._record(poll, poll.watch.model_copy(update={"status": shown}))
+            update["status"] = shown
         changes = step_changes(poll.watch, deployment)
         if changes:
             await self.notifier.steps(poll.watch, deployment, changes)
-            reported = {**poll.watch.steps, **{f"{c.job}.{c.number}": str(c.status) for c in changes}}
-            await self._record(poll, poll.watch.model_copy(update={"steps": reported}))
+            update["steps"] = {**poll.watch.steps, **{f"{c.job}.{c.number}": str(c.status) for c in changes}}
+        if update:
+            await self._record(poll, poll.watch.model_copy(update=update | {"seen": deployment.modified}))
 
     async def _report_subscribers(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
         """One message per event each subscribed channel asked for, never twice in one channel."""
@@ -231,7 +269,8 @@ class Watcher:
         return watch
 
     async def _reschedule(self, poll: Poll, factor: float) -> None:
-        await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
+        if await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor)):
+            self._serve_poke(poll.watch.deployment_id)  # poked while it was being polled: once more, now
 
     async def _retire(self, poll: Poll) -> None:
         await self.watches.retire(poll.watch.deployment_id, poll.token)
@@ -279,8 +318,53 @@ class Watcher:
         """Poll a followed deployment as soon as possible; False when it is not followed."""
         poked = await self.watches.poke(deployment_id, self._now_ms())
         if poked:
-            self.wake()
+            self._serve_poke(deployment_id)
         return poked
+
+    def _serve_poke(self, deployment_id: str) -> None:
+        """Poll it beside the round when run() serves pokes (a round can take seconds); else the next round does."""
+        if self._poked is None:
+            self.wake()
+            return
+        try:
+            self._poked.put_nowait(deployment_id)
+        except asyncio.QueueFull:  # the rounds poll it: it is due now
+            self.wake()
+
+    async def _serve_pokes(self) -> None:
+        """Poll poked watches at once, up to ``concurrency`` at a time; one that is being polled already (or is
+        not due) is left to its lease holder, who polls it again when it sees the poke."""
+        assert self._poked is not None
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                deployment_id = await self._poked.get()
+                if len(running) >= self.concurrency:  # each task leaves ``running`` as it ends
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    claimed = await self.watches.claim_due(deployment_id, self._now_ms(), self.lease_ms)
+                except StoreUnavailable:
+                    continue  # the rounds catch up once Redis is back
+                except Exception:  # a bug must not end the service: the rounds poll it anyway
+                    log.exception("could not claim a poked watch", extra={"deployment_id": deployment_id})
+                    continue
+                if claimed is not None:
+                    task = asyncio.create_task(self._poked_poll(Poll(*claimed, fresh=True)))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _poked_poll(self, poll: Poll) -> None:
+        where = {"deployment_id": poll.watch.deployment_id}
+        try:
+            await self._guarded(poll)
+        except StoreUnavailable:
+            log.warning("state store unavailable; the rounds catch up", extra=where)
+        except Exception:  # as in run(): logged, and the rounds poll it again when its lease lapses
+            log.exception("a poked poll failed", extra=where)
 
     async def round(self) -> int:
         """One round: discover new deployments, run the chores (e.g. closing expired approval requests), then poll
@@ -300,25 +384,32 @@ class Watcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds on a steady cadence until ``stop`` is set. Failures are logged and retried with backoff; the
         heartbeat is refreshed only after a completed round, so a stuck or failing loop lets it lapse."""
-        backoff = 1.0
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                await self.round()
-                await self.watches.beat(self.replica, self.interval * 3)
-                backoff = 1.0
-                pause = await self._until_next_due(started)
-            except StoreUnavailable:
-                log.warning("state store unavailable; the watcher retries", extra={"backoff": backoff})
-                pause, backoff = backoff, min(backoff * 2, 30.0)
-            except Exception:  # a bug must not end the loop: log it, back off, carry on
-                log.exception("watcher round failed", extra={"backoff": backoff})
-                pause, backoff = backoff, min(backoff * 2, 30.0)
-            self._wake.clear()
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            _, pending = await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in pending:
-                waiter.cancel()
+        self._poked = asyncio.Queue(maxsize=POKE_QUEUE)
+        pokes = asyncio.create_task(self._serve_pokes(), name="watcher-pokes")
+        try:
+            backoff = 1.0
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await self.round()
+                    await self.watches.beat(self.replica, self.interval * 3)
+                    backoff = 1.0
+                    pause = await self._until_next_due(started)
+                except StoreUnavailable:
+                    log.warning("state store unavailable; the watcher retries", extra={"backoff": backoff})
+                    pause, backoff = backoff, min(backoff * 2, 30.0)
+                except Exception:  # a bug must not end the loop: log it, back off, carry on
+                    log.exception("watcher round failed", extra={"backoff": backoff})
+                    pause, backoff = backoff, min(backoff * 2, 30.0)
+                self._wake.clear()
+                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+                _, pending = await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in pending:
+                    waiter.cancel()
+        finally:
+            self._poked = None
+            pokes.cancel()
+            await asyncio.gather(pokes, return_exceptions=True)
 
     async def _until_next_due(self, started: float) -> float:
         """Sleep until the next watch is due, but at most one interval (new watches arrive at any time)."""

@@ -82,10 +82,13 @@ class WebhookReceiver:
 
     async def accelerate(self, delivery: Delivery) -> None:
         """Poke the deployment's watch; follow it first when a subscription wants it and nobody does yet."""
+        stack = str(delivery.stack)
+        followed = await self.watcher.watches.find(stack, delivery.version)
+        if followed is not None and await self.watcher.poke(followed):
+            return  # no Pulumi call for the deployments the bot follows: the watch knows the id
         deployment = await self.pulumi.get_deployment_by_version(delivery.stack, delivery.version)
         if await self.watcher.poke(deployment.id):
             return
-        stack = str(delivery.stack)
         if any(s.matches(stack) for s in await self.subscriptions.all()):
             watch = Watch(
                 deployment_id=deployment.id,

@@ -21,6 +21,25 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
+# Redis connections one process opens at most. A poll, a Slack request or a send holds one only for a command; one
+# that finds none free waits up to the socket timeout (redis-py's default pool fails at once when it runs out).
+REDIS_CONNECTIONS = 64
+REDIS_TIMEOUT = 5.0
+
+
+def redis_client(url: str, **options: Any) -> aioredis.Redis:
+    """A client on its own pool of ``REDIS_CONNECTIONS`` (closed with the client), with the bot's timeouts."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        **options,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def new_id() -> str:
     """A short random id for views and confirmations (URL- and button-value-safe)."""
     return secrets.token_urlsafe(12)
@@ -134,7 +153,7 @@ class Store:
 @asynccontextmanager
 async def open_store(url: str) -> AsyncIterator[Store]:
     """A Store on a fresh connection pool, closed on exit."""
-    client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+    client = redis_client(url, health_check_interval=30)
     try:
         yield Store(client)
     finally:

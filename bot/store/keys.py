@@ -12,6 +12,7 @@ All keys live under ``deploybot:``:
     watches                   zset    deployment id -> when it is next due for a poll (epoch ms)
     lease:{id}                string  the token of the replica polling that watch (TTL: the lease, a few rounds)
     poke:{id}                 string  a webhook asked for a poll while the watch was leased (TTL: a minute)
+    version:{stack}:{v}       string  the id of stack's deployment number v, while it is watched (webhooks name v)
     heartbeat:watcher:{r}     string  replica r's watcher loop completed a round recently (TTL: a few rounds)
     subscriptions             hash    "{channel}\t{pattern}" -> comma-separated events (queued,started,…)
     discovery:{org}           string  {created, ids}: the newest deployments discovery has seen in the org
@@ -78,6 +79,10 @@ def lease(deployment_id: str) -> str:
 
 def poke(deployment_id: str) -> str:
     return key("poke", deployment_id)
+
+
+def watch_version(stack: str, version: int) -> str:
+    return key("version", stack, str(version))
 
 
 def watcher_heartbeat(replica: str) -> str:

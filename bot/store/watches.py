@@ -39,8 +39,17 @@ for n, id in ipairs(ids) do
 end
 return out
 """
+# KEYS: schedule, lease. ARGV: id, now ms, lease ms, token. Leases one watch if it is due; returns whether it did.
+_CLAIM_ONE = """
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not due or tonumber(due) > tonumber(ARGV[2]) then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', tonumber(ARGV[3])) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+return 1
+"""
 # KEYS: schedule, lease, watch, poke. ARGV: id, token, watch json ('' = unchanged), ttl s, action, due ms, lease ms.
 # action: keep (save only) | renew (extend the lease) | due (release, next poll at ARGV[6]) | retire (release, done)
+# Returns 0 when the lease is not ARGV[2]'s, 2 when 'due' found a poke (the watch is due at once), else 1.
 _FENCED = """
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4])) end
@@ -48,10 +57,10 @@ if ARGV[5] == 'renew' then
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[7]))
   redis.call('ZADD', KEYS[1], ARGV[6], ARGV[1])
 elseif ARGV[5] == 'due' then
-  local due = ARGV[6]
-  if redis.call('DEL', KEYS[4]) == 1 then due = '0' end
-  redis.call('ZADD', KEYS[1], due, ARGV[1])
+  local poked = redis.call('DEL', KEYS[4]) == 1
+  redis.call('ZADD', KEYS[1], poked and '0' or ARGV[6], ARGV[1])
   redis.call('DEL', KEYS[2])
+  if poked then return 2 end
 elseif ARGV[5] == 'retire' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('DEL', KEYS[2], KEYS[4])
@@ -72,6 +81,7 @@ class Watch(Record):
     steps: dict[str, str] = Field(default_factory=dict)  # "job.step" -> status last reported in the thread
     final: bool = False  # the outcome has been reported
     notified: dict[str, list[str]] = Field(default_factory=dict)  # channel -> events already sent there
+    seen: datetime | None = None  # the deployment's ``modified`` when the thread last changed
     since: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -83,6 +93,7 @@ class Watches:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
+        self._claim_one = redis.register_script(_CLAIM_ONE)
         self._fenced_script = redis.register_script(_FENCED)
 
     async def _call(self, operation: Awaitable[T]) -> T:
@@ -96,8 +107,14 @@ class Watches:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.watch(watch.deployment_id), watch.model_dump_json(), ex=keys.WATCH_TTL, nx=True)
             pipe.zadd(keys.WATCHES, {watch.deployment_id: due_ms}, nx=True)
-            created, _ = await self._call(pipe.execute())
+            pipe.set(keys.watch_version(watch.stack, watch.version), watch.deployment_id, ex=keys.WATCH_TTL)
+            created, _, _ = await self._call(pipe.execute())
         return bool(created)
+
+    async def find(self, stack: str, version: int) -> str | None:
+        """The id of a watched deployment, by its stack (org/project/stack) and version — what a webhook names."""
+        raw = await self._call(self.redis.get(keys.watch_version(stack, version)))
+        return None if raw is None else _text(raw)
 
     async def get(self, deployment_id: str) -> Watch | None:
         raw = await self._call(self.redis.get(keys.watch(deployment_id)))
@@ -119,14 +136,27 @@ class Watches:
             claimed.append((Watch.model_validate_json(raw), token))
         return claimed
 
+    async def claim_due(self, deployment_id: str, now_ms: float, lease_ms: float) -> tuple[Watch, str] | None:
+        """Lease one watch if it is due and nobody holds it (a poked watch, polled at once); with its token."""
+        token = secrets.token_hex(6)
+        names = [keys.WATCHES, keys.lease(deployment_id)]
+        if not await self._call(self._claim_one(keys=names, args=[deployment_id, now_ms, int(lease_ms), token])):
+            return None
+        raw = await self._call(self.redis.get(keys.watch(deployment_id)))
+        if raw is None:
+            await self.retire(deployment_id, token)
+            return None
+        return Watch.model_validate_json(raw), token
+
     async def save(self, watch: Watch, token: str, *, finished: bool = False) -> None:
         """Record what was reported, keeping the lease. Raises Lost if the lease is no longer ours."""
         ttl = keys.FINISHED_WATCH_TTL if finished else keys.WATCH_TTL
         await self._fenced(watch.deployment_id, token, "keep", body=watch.model_dump_json(), ttl=ttl)
 
-    async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> None:
-        """Release the lease; the next poll is due at ``due_ms`` (or at once, if the watch was poked meanwhile)."""
-        await self._fenced(deployment_id, token, "due", due_ms=due_ms)
+    async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> bool:
+        """Release the lease; the next poll is due at ``due_ms``, or at once if the watch was poked meanwhile —
+        then this returns True."""
+        return await self._fenced(deployment_id, token, "due", due_ms=due_ms) == 2
 
     async def retire(self, deployment_id: str, token: str) -> None:
         """Stop polling a finished deployment; its record stays for a day (buttons still find it)."""
@@ -150,11 +180,13 @@ class Watches:
     async def _fenced(
         self, deployment_id: str, token: str, action: str, *, body: str = "", ttl: int = 0, due_ms: float = 0,
         lease_ms: float = 0,
-    ) -> None:  # fmt: skip
+    ) -> int:  # fmt: skip
         names = [keys.WATCHES, keys.lease(deployment_id), keys.watch(deployment_id), keys.poke(deployment_id)]
         args: list[str | int | float] = [deployment_id, token, body, ttl, action, due_ms, int(lease_ms)]
-        if not await self._call(self._fenced_script(keys=names, args=args)):
+        outcome = int(await self._call(self._fenced_script(keys=names, args=args)))
+        if not outcome:
             raise Lost(deployment_id)
+        return outcome
 
     async def pending(self) -> int:
         """How many deployments are being followed."""

@@ -3,9 +3,15 @@ the story is read back from the fake Slack's channel and threads."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import time
 from typing import Any
 
+from bot.snapshots import Snapshots
+from bot.store import keys
+from bot.watcher import Poll
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, text_of
 
 
@@ -46,6 +52,73 @@ async def test_a_deployment_tells_its_story_in_its_thread(bot: Bot) -> None:
     assert "deployment.cancel" not in text_of(final["blocks"])
     assert "ship it" in text_of(final["blocks"])
     assert not any(reply.get("subtype") == "thread_broadcast" for reply in replies)
+    edits = [c for c in await bot.slack.calls("chat.update") if c["args"].get("ts") == parent["ts"]]
+    assert sum("succeeded" in json.dumps(c["args"]) for c in edits) == 1  # the outcome is shown with one edit
+
+
+async def test_a_round_leases_only_the_watches_it_is_polling(bot: Bot) -> None:
+    # A lease held while its poll waits for a slot can run out; then the poll's report is sent but not recorded,
+    # and the next poll sends it again.
+    for stack in ("web/dev", "web/prod", "api/dev"):
+        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
+        await channel_message(bot, f"`acme/{stack}` #1")
+    await bot.pulumi.add_fault(method="GET", path=r"/deployments/[0-9a-f-]{36}$", delay=0.3, count=10)
+    bot.watcher.concurrency = 2
+    leases: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            leases.append(len(await bot.deps.watches.redis.keys("deploybot:lease:*")))
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        assert await bot.watcher.poll_once() == 3
+    finally:
+        sampler.cancel()
+    assert max(leases) == 2
+
+
+async def test_many_running_deployments_are_read_from_one_org_list_and_no_parent_goes_back(bot: Bot) -> None:
+    stacks = [f"svc{n}/dev" for n in range(4)]
+    await bot.pulumi.create_stacks(*stacks)
+    await bot.pulumi.set_concurrency("acme", 4)
+    for stack in stacks:
+        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
+        await channel_message(bot, f"`acme/{stack}` #1")
+    now = [1000.0]
+    # 4 polls an interval pay for a 1-page snapshot read twice an interval (bot.snapshots.SAVING = 2).
+    bot.watcher.snapshots = Snapshots(bot.deps.pulumi, interval=2.0, max_age=1.0, clock=lambda: now[0])
+    await bot.tick(2)  # all running; each read alone while the demand is measured
+    now[0] += 2.0
+    await bot.pulumi.clear_requests()
+    await bot.tick()  # "Get source" finishes everywhere
+    reads = [(r["method"], r["path"]) for r in await bot.pulumi.requests()]
+    assert reads == [("GET", "/api/orgs/acme/deployments")]  # one page for all four polls
+    for stack in stacks:
+        parent = await channel_message(bot, f"`acme/{stack}` #1")
+        assert any("✓" in text_of(reply) for reply in await thread_replies(bot, parent))
+
+    # A webhook's poll reads svc0 alone and shows its next step; a round then finds it older in the snapshot (not
+    # yet a second old) and reads it alone again rather than showing the parent going back.
+    await bot.pulumi.advance()
+    [svc0] = [w for w in [await bot.deps.watches.get(i) for i in await all_watch_ids(bot)] if w and "svc0" in w.stack]
+    claimed = await bot.deps.watches.claim_due(svc0.deployment_id, time.time() * 1000, 5000)
+    assert claimed is not None
+    await bot.watcher._guarded(Poll(*claimed, fresh=True))
+    await bot.pulumi.clear_requests()
+    await asyncio.sleep(0.01)  # its next poll is due one (tiny, 1 ms) interval after the last
+    await bot.watcher.poll_once()
+    alone = [r["path"] for r in await bot.pulumi.requests() if re.search(r"/deployments/[0-9a-f-]{36}$", r["path"])]
+    assert alone == [f"/api/stacks/acme/svc0/dev/deployments/{svc0.deployment_id}"]
+    parent = await channel_message(bot, "`acme/svc0/dev` #1")
+    edits = [c for c in await bot.slack.calls("chat.update") if c["args"].get("ts") == parent["ts"]]
+    done = [text_of(c["args"]).count("✓") for c in edits]
+    assert done == sorted(done)
+
+
+async def all_watch_ids(bot: Bot) -> list[str]:
+    return [i.decode() if isinstance(i, bytes) else i for i in await bot.deps.watches.redis.zrange(keys.WATCHES, 0, -1)]
 
 
 async def test_several_transitions_between_polls_go_in_one_reply(bot: Bot) -> None:

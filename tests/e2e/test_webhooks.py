@@ -3,6 +3,7 @@ into an immediate poll. The watcher's loop runs with a 60 s interval, so only a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -58,6 +59,24 @@ async def test_a_webhook_gets_a_change_reported_at_once(hooked_bot: Bot) -> None
     assert sum("succeeded in" in text_of(m) for m in thread) == 1
     deliveries = await bot.pulumi.webhook_deliveries(min=3)
     assert all(d["status"] == 200 for d in deliveries)
+    by_version = [r for r in await bot.pulumi.requests() if "/deployments/version/" in r["path"]]
+    assert by_version == []  # the watch knows which deployment a delivery names: no lookup in Pulumi
+
+
+async def test_a_poke_is_polled_at_once_while_another_poll_is_stuck(hooked_bot: Bot) -> None:
+    bot = hooked_bot
+    for stack in ("web/prod", "web/dev"):
+        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
+        await channel_message(bot, f"`acme/{stack}` #1")
+    await bot.pulumi.add_fault(method="GET", path=r"/web/prod/deployments/[0-9a-f-]{36}$", delay=10, count=50)
+    body = json.dumps({"organization": {"name": "acme"}, "projectName": "web", "stackName": "prod", "version": 1})
+    assert (await post(bot, body.encode(), signed(body.encode())))[0] == 200  # its poll now waits 10 s on Pulumi
+    await asyncio.sleep(0.5)
+    await bot.pulumi.advance(2)  # web/dev starts: Pulumi sends deployment_started
+    started = asyncio.get_running_loop().time()
+    parent = await channel_message(bot, "⟳ running", within=8)
+    assert "acme/web/dev" in text_of(parent)
+    assert asyncio.get_running_loop().time() - started < 5  # well before the stuck poll ends
 
 
 async def test_unsigned_or_forged_deliveries_are_refused(hooked_bot: Bot) -> None:

@@ -64,9 +64,13 @@ def test_running_the_pieces_by_hand_then_acting_as_a_user(redis_url: str, redis:
     env = {"PATH": os.environ["PATH"], "DEPLOYBOT_POLICY": str(ROOT / "tests/payloads/policy/open.toml")}
     children = [subprocess.Popen(c, shell=True, cwd=ROOT, env=env, start_new_session=True) for c in commands]
     try:
+        # All three must answer before acting (a busy machine once served the bot before the fake Slack).
         deadline = time.monotonic() + 30
-        while subprocess.run(f"curl -sf localhost:{ports[3000]}/healthz", shell=True).returncode != 0:
-            assert time.monotonic() < deadline, "the bot did not come up"
+        probes = [f"curl -sf localhost:{ports[3000]}/healthz"] + [
+            f"curl -s -o /dev/null localhost:{p}/" for p in (ports[8080], ports[3100])
+        ]
+        while any(subprocess.run(probe, shell=True).returncode != 0 for probe in probes):
+            assert time.monotonic() < deadline, "the pieces did not come up"
             time.sleep(0.2)
         send, read = shell(act, ports, redis_url).strip().splitlines()
         assert '"status": 200' in subprocess.run(send, shell=True, capture_output=True, text=True).stdout

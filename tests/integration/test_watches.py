@@ -64,7 +64,7 @@ async def test_reschedule_releases_and_retire_forgets(redis: aioredis.Redis) -> 
     watches = Watches(redis)
     await watches.add(watch(), due_ms=0)
     [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
-    await watches.reschedule("d-1", token, due_ms=10)
+    assert await watches.reschedule("d-1", token, due_ms=10) is False  # not poked
     [(_, token)] = await watches.claim(now_ms=10, lease_ms=30_000, limit=10)
     await watches.retire("d-1", token)
     assert await watches.claim(now_ms=10**13, lease_ms=30_000, limit=10) == []
@@ -78,7 +78,7 @@ async def test_a_poke_makes_a_watch_due_now_even_while_it_is_being_polled(redis:
     await watches.add(watch(), due_ms=0)
     [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
     assert await watches.poke("d-1", now_ms=2) is True  # arrives mid-poll
-    await watches.reschedule("d-1", token, due_ms=10**12)  # the poller asks for a far later poll…
+    assert await watches.reschedule("d-1", token, due_ms=10**12) is True  # the poller asks for a later poll…
     assert [w.deployment_id for w, _ in await watches.claim(now_ms=3, lease_ms=30_000, limit=10)] == ["d-1"]  # …no
     assert await watches.poke("d-404", now_ms=2) is False
 
@@ -90,3 +90,26 @@ async def test_adding_twice_keeps_the_first(redis: aioredis.Redis) -> None:
     stored = await watches.get("d-1")
     assert stored is not None
     assert stored.mode == "thread"
+
+
+async def test_one_poked_watch_is_claimed_only_when_due_and_free(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=5000)
+    assert await watches.claim_due("d-1", now_ms=4999, lease_ms=30_000) is None  # not due
+    assert await watches.claim_due("d-404", now_ms=9999, lease_ms=30_000) is None  # not followed
+    claimed = await watches.claim_due("d-1", now_ms=5000, lease_ms=30_000)
+    assert claimed is not None
+    assert claimed[0].deployment_id == "d-1"
+    assert await watches.poke("d-1", now_ms=5001) is True
+    assert await watches.claim_due("d-1", now_ms=5002, lease_ms=30_000) is None  # leased: its holder polls again
+    assert await watches.claim(now_ms=5002, lease_ms=30_000, limit=10) == []
+    await watches.save(watch().model_copy(update={"status": "running"}), claimed[1])  # the token is the lease's
+
+
+async def test_a_watch_is_found_by_its_stack_and_version(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(7), due_ms=0)
+    assert await watches.find("acme/web/dev", 7) == "d-7"
+    assert await watches.find("acme/web/dev", 8) is None
+    assert await watches.find("acme/web/prod", 7) is None
+    assert await redis.ttl("deploybot:version:acme/web/dev:7") > 0

@@ -1,0 +1,101 @@
+"""Batched reads for the watcher: one page of an organization's running deployments answers a hundred polls.
+
+Polling each deployment alone costs a GET per deployment per interval. When the bot follows many running
+deployments of one organization, ``GET /api/orgs/{org}/deployments?status=running`` (pages of 100, each entry with
+its jobs and steps) answers for all of them at once. A snapshot is shared by every poll for ``max_age`` seconds,
+then read again when a poll next needs it; polls that arrive while it is being read wait for that read.
+
+It is used only where it saves calls: per organization, when the polls of the last interval outnumber the list
+pages a refresh costs, ``SAVING`` times over. A deployment missing from the snapshot (queued, just finished, or
+moved between pages while they were read) is read alone by the caller, and so is everything when the list fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.errors import PulumiError
+from bot.pulumi import Deployment, JobStatus, PulumiClient
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # the API's largest page
+SAVING = 2  # a snapshot is taken only where it costs at most half the calls of reading each deployment alone
+
+
+@dataclass
+class _Org:
+    """What is known of one organization: its polls per interval, its last snapshot and the read under way."""
+
+    window_start: float = 0.0
+    polls: int = 0  # in the window under way
+    demand: int = 0  # polls in the last full window
+    pages: int = 1  # what a refresh costs, from the last snapshot's total
+    taken: float = -math.inf
+    running: dict[str, Deployment] = field(default_factory=dict)
+    reading: asyncio.Task[None] | None = None
+
+
+class Snapshots:
+    def __init__(
+        self,
+        pulumi: PulumiClient,
+        *,
+        interval: float,
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pulumi = pulumi
+        self.interval = interval
+        self.max_age = max_age
+        self.clock = clock
+        self._orgs: dict[str, _Org] = {}
+
+    async def find(self, org: str, deployment_id: str) -> Deployment | None:
+        """The deployment as a recent snapshot shows it; None when the caller should read it alone."""
+        state = self._orgs.setdefault(org, _Org())
+        now = self.clock()
+        self._count(state, now)
+        refreshes = self.interval / self.max_age
+        if state.demand < SAVING * refreshes * state.pages:
+            return None
+        if now - state.taken > self.max_age:
+            if state.reading is None:
+                state.reading = asyncio.create_task(self._read(org, state))
+            # Shielded: a poll cancelled while it waits must not cancel the read the other polls wait for.
+            await asyncio.shield(state.reading)
+        return state.running.get(deployment_id)
+
+    def _count(self, state: _Org, now: float) -> None:
+        if now - state.window_start >= self.interval:
+            # A window with no polls at all (a quiet spell) counts as none.
+            state.demand = state.polls if now - state.window_start < 2 * self.interval else 0
+            state.window_start, state.polls = now, 0
+        state.polls += 1
+
+    async def _read(self, org: str, state: _Org) -> None:
+        """Every page of the organization's running deployments; on failure, an empty snapshot (so each poll reads
+        its own deployment until the next attempt, one ``max_age`` later)."""
+        started = self.clock()
+        running: dict[str, Deployment] = {}
+        try:
+            first = await self.pulumi.list_org_deployments(org, page=1, page_size=PAGE_SIZE, status=JobStatus.RUNNING)
+            pages = max(1, math.ceil(first.total / PAGE_SIZE))
+            rest = await asyncio.gather(
+                *(
+                    self.pulumi.list_org_deployments(org, page=page, page_size=PAGE_SIZE, status=JobStatus.RUNNING)
+                    for page in range(2, pages + 1)
+                )
+            )
+            for page in (first, *rest):
+                running.update((deployment.id, deployment) for deployment in page.deployments)
+            state.pages = pages
+        except PulumiError as error:
+            log.warning("could not list running deployments; polling one by one", extra={"error": str(error)})
+        finally:
+            state.running, state.taken, state.reading = running, started, None
