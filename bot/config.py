@@ -8,14 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Mode = Literal["serve", "socket"]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url accepts (lower case only)
 
 # What each way of running the bot cannot start without.
 _REQUIRED: dict[Mode, tuple[str, ...]] = {
@@ -55,6 +58,27 @@ class Settings(BaseSettings):
         if isinstance(values, dict):
             return {key: value for key, value in values.items() if value != ""}
         return values
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_redis_py_accepts(cls, url: str) -> str:
+        # Checked here, not left to redis-py: its ValueError would surface as a traceback from wherever the client
+        # is built. The messages never repeat the URL, which may carry a password.
+        if not url.startswith(REDIS_SCHEMES):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, e.g. redis://127.0.0.1:6379/0")
+        parts = urlsplit(url)
+        if parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError("a unix:// URL needs the socket's path, e.g. unix:///run/redis.sock")
+            return url
+        try:
+            parts.port  # noqa: B018  # evaluated for its ValueError on a port that is not a number in range
+        except ValueError:
+            raise ValueError("the port must be a number up to 65535") from None
+        database = parts.path.strip("/")
+        if database and not database.isdigit():  # redis-py would silently use database 0
+            raise ValueError("the path must be a database number, e.g. redis://127.0.0.1:6379/0")
+        return url
 
     def require(self, mode: Mode) -> None:
         """Stop with one line naming the first variable ``mode`` needs and does not have."""
@@ -100,4 +124,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")  # our validators' own words need no pydantic prefix
+        raise ConfigError(f"{name}: {message}") from None

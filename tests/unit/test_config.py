@@ -30,6 +30,35 @@ def test_a_malformed_value_names_its_variable() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("notaurl", "must be a redis://, rediss:// or unix:// URL"),
+        ("http://cache:6379/0", "must be a redis://, rediss:// or unix:// URL"),
+        ("REDIS://cache:6379/0", "must be a redis://, rediss:// or unix:// URL"),  # redis-py takes lower case only
+        ("redis://:hunter2@cache:port/0", "the port must be a number"),
+        ("redis://:hunter2@cache:99999/0", "the port must be a number"),
+        ("redis://:hunter2@cache:6379/zero", "the path must be a database number"),
+        ("unix://", "needs the socket's path"),
+    ],
+)
+def test_a_malformed_redis_url_is_one_line_naming_it_and_not_its_password(url: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=r"^REDIS_URL: ") as raised:
+        load_settings({"REDIS_URL": url})
+    assert reason in str(raised.value)
+    assert "\n" not in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+    assert "Value error" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:6379/0", "redis://cache", "rediss://:pw@cache:6380/2", "redis://cache/?db=3", "unix:///r.sock"],
+)
+def test_the_redis_urls_redis_py_takes_are_accepted(url: str) -> None:
+    assert load_settings({"REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize(
     ("mode", "missing"),
     [("serve", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN")],
 )
