@@ -240,3 +240,26 @@ async def test_confirming_a_cancel_after_the_deployment_finished_says_so(bot: Bo
     assert await requests_to(bot, "POST", "/cancel") == []
     shown = await eventually(lambda: bot.slack.messages(CHANNEL), lambda ms: len(ms) == 1)
     assert "cancelled" not in text_of(shown)
+
+
+async def test_a_deployment_that_finishes_while_its_cancel_is_on_the_way_is_said_plainly(bot: Bot) -> None:
+    await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+    parent = await channel_message(bot, "deployment.cancel")
+    [deployment_id] = [
+        button["value"]
+        for block in parent["blocks"]
+        for button in block.get("elements", [])
+        if button.get("action_id") == "deployment.cancel"
+    ]
+    await bot.pulumi.clear_requests()
+    # The bot reads the deployment (still running), then its cancel is held up in transit while it finishes.
+    await bot.pulumi.add_fault(method="POST", path="/cancel$", delay=2)
+    clicked = await bot.slack.click("U_CARA", parent, "deployment.cancel")
+    await eventually(lambda: requests_to(bot, "GET", f"/deployments/{deployment_id}"), bool)  # the re-read
+    await bot.pulumi.run_until_idle()
+    [answer] = await clicked.responses(wait=10)
+    assert "has already finished (or is gone), so there is nothing to cancel" in text_of(answer)
+    [cancel] = await requests_to(bot, "POST", "/cancel")
+    assert cancel["status"] == 409
+    [message] = await bot.slack.messages(CHANNEL)
+    assert "cancelled" not in text_of(await bot.slack.thread(CHANNEL, message["ts"]))
