@@ -8,6 +8,10 @@ then read again when a poll next needs it; polls that arrive while it is being r
 It is used only where it saves calls: per organization, when the polls of the last interval outnumber the list
 pages a refresh costs, ``SAVING`` times over. A deployment missing from the snapshot (queued, just finished, or
 moved between pages while they were read) is read alone by the caller, and so is everything when the list fails.
+
+Each snapshot is also a change detector: the deployments whose ``modified`` moved since the previous snapshot, and
+those that left the running list (finished, mostly), are handed to ``on_change`` — the watcher makes them due at
+once instead of waiting for their next scheduled poll.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.errors import PulumiError
@@ -37,6 +41,7 @@ class _Org:
     demand: int = 0  # polls in the last full window
     pages: int = 1  # what a refresh costs, from the last snapshot's total
     taken: float = -math.inf
+    complete: bool = False  # the last read got every page (changes are only told between two such reads)
     running: dict[str, Deployment] = field(default_factory=dict)
     reading: asyncio.Task[None] | None = None
 
@@ -48,9 +53,11 @@ class Snapshots:
         *,
         interval: float,
         max_age: float,
+        on_change: Callable[[set[str]], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pulumi = pulumi
+        self.on_change = on_change
         self.interval = interval
         self.max_age = max_age
         self.clock = clock
@@ -83,6 +90,7 @@ class Snapshots:
         its own deployment until the next attempt, one ``max_age`` later)."""
         started = self.clock()
         running: dict[str, Deployment] = {}
+        complete = False
         try:
             first = await self.pulumi.list_org_deployments(org, page=1, page_size=PAGE_SIZE, status=JobStatus.RUNNING)
             pages = max(1, math.ceil(first.total / PAGE_SIZE))
@@ -94,8 +102,15 @@ class Snapshots:
             )
             for page in (first, *rest):
                 running.update((deployment.id, deployment) for deployment in page.deployments)
-            state.pages = pages
+            state.pages, complete = pages, True
         except PulumiError as error:
             log.warning("could not list running deployments; polling one by one", extra={"error": str(error)})
         finally:
-            state.running, state.taken, state.reading = running, started, None
+            previous, was_complete = state.running, state.complete
+            state.running, state.complete, state.taken, state.reading = running, complete, started, None
+        if complete and was_complete and self.on_change is not None:
+            changed = {i for i, d in running.items() if i not in previous or previous[i].modified != d.modified}
+            # Gone from the list: finished (or cancelled), or moved to another page while the pages were read.
+            changed |= previous.keys() - running.keys()
+            if changed:
+                await self.on_change(changed)

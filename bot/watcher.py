@@ -127,8 +127,10 @@ class Watcher:
         self._poked: asyncio.Queue[str] | None = None
         self.discovery = discovery
         self.chores = chores
-        # Snapshots at most a quarter interval old: a step's report waits for at most that much more.
-        self.snapshots = Snapshots(pulumi, interval=interval, max_age=interval / 4) if snapshots else None
+        # Snapshots at most a quarter interval old; a deployment a snapshot sees change is polled at once.
+        self.snapshots = (
+            Snapshots(pulumi, interval=interval, max_age=interval / 4, on_change=self._changed) if snapshots else None
+        )
 
     def _now_ms(self) -> float:
         return self.clock() * 1000
@@ -309,6 +311,14 @@ class Watcher:
                         tail.append(line.line.rstrip("\n"))
                     return list(tail)
         return []
+
+    async def _changed(self, deployment_ids: set[str]) -> None:
+        """A snapshot saw these deployments change: the followed ones are due now, and the next round polls them."""
+        try:
+            await self.watches.hurry(deployment_ids, self._now_ms())
+        except StoreUnavailable:
+            return  # their scheduled polls see the change
+        self.wake()
 
     def wake(self) -> None:
         """Cut the current pause short (a webhook said something changed)."""

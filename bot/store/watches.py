@@ -10,7 +10,7 @@ the replica that took over. A webhook can *poke* a watch: it becomes due now, or
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
@@ -176,6 +176,12 @@ class Watches:
         if score is None:
             await self._call(self.redis.delete(keys.poke(deployment_id)))
         return score is not None
+
+    async def hurry(self, deployment_ids: Collection[str], now_ms: float) -> None:
+        """Make followed deployments due now (a snapshot saw them change); others are left alone. A watch being
+        polled keeps its lease: its poll reschedules it after reading what changed."""
+        if deployment_ids:
+            await self._call(self.redis.zadd(keys.WATCHES, dict.fromkeys(deployment_ids, now_ms), xx=True, lt=True))
 
     async def _fenced(
         self, deployment_id: str, token: str, action: str, *, body: str = "", ttl: int = 0, due_ms: float = 0,

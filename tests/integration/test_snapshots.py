@@ -137,3 +137,61 @@ async def test_a_cancelled_poll_does_not_cancel_the_read_others_wait_for(
     assert found is not None
     assert found.id == ids[1]
     assert len(await org_lists(pulumi_sandbox)) == 1
+
+
+async def test_each_snapshot_tells_what_changed_since_the_last(
+    pulumi_sandbox: PulumiSandbox, client: PulumiClient
+) -> None:
+    ids = await start(pulumi_sandbox, client, 20, queued=1)
+    told: list[set[str]] = []
+
+    async def changed(deployment_ids: set[str]) -> None:
+        told.append(deployment_ids)
+
+    clock = Clock()
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=changed, clock=clock)
+    await a_busy_interval(snapshots, clock, ids)
+    await snapshots.find("acme", ids[0])
+    assert told == []  # a first snapshot has nothing to compare with
+    clock.now += MAX_AGE * 1.1
+    await snapshots.find("acme", ids[0])
+    assert told == []  # nothing moved in the emulator
+    await pulumi_sandbox.advance()  # every running deployment finishes a step
+    clock.now += MAX_AGE * 1.1
+    await snapshots.find("acme", ids[0])
+    assert told == [set(ids[:20])]
+    await client.cancel_deployment(StackRef.parse("acme/svc3/dev"), ids[3])
+    left = joined = False  # svc3 leaves the running list; svc20 takes its slot and joins it
+    for _ in range(6):
+        await pulumi_sandbox.advance()
+        clock.now += MAX_AGE * 1.1
+        cancelled_gone = await snapshots.find("acme", ids[3]) is None
+        queued_running = await snapshots.find("acme", ids[20]) is not None
+        if cancelled_gone and not left:
+            assert ids[3] in told[-1]
+        if queued_running and not joined:
+            assert ids[20] in told[-1]
+        left, joined = left or cancelled_gone, joined or queued_running
+    assert left
+    assert joined
+
+
+async def test_a_failed_read_tells_no_changes_before_or_after(
+    pulumi_sandbox: PulumiSandbox, client: PulumiClient
+) -> None:
+    ids = await start(pulumi_sandbox, client, 20)
+    told: list[set[str]] = []
+
+    async def changed(deployment_ids: set[str]) -> None:
+        told.append(deployment_ids)
+
+    clock = Clock()
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=changed, clock=clock)
+    await a_busy_interval(snapshots, clock, ids)
+    await snapshots.find("acme", ids[0])
+    await pulumi_sandbox.add_fault(method="GET", path=f"{ORG_LIST}$", status=500, count=1)
+    clock.now += MAX_AGE * 1.1
+    await snapshots.find("acme", ids[0])  # fails: empty, and no "everything left the list"
+    clock.now += MAX_AGE * 1.1
+    await snapshots.find("acme", ids[0])  # works again: no "everything is new" either
+    assert told == []
