@@ -136,11 +136,26 @@ def api_rate(phase: Phase, interval: float) -> tuple[float, dict[str, float]]:
 
 
 def poll_gaps(phase: Phase) -> list[float]:
-    """Seconds between two reads of the same deployment while running (the cadence the watcher achieved)."""
+    """Seconds between two reads of the same running deployment (the cadence the watcher achieved): a GET of it
+    alone, or a read of the org's running list (its pages, ``GET org`` calls less than 0.5 s apart, count as one
+    read of every deployment running then)."""
+    since, until = phase.released, phase.done
     reads: dict[str, list[float]] = defaultdict(list)
+    lists: list[float] = []
     for at, name, path in phase.requests:
-        if name == "GET stack/{id}" and phase.released <= at <= phase.done:
+        if not since <= at <= until:
+            continue
+        if name == "GET stack/{id}":
             reads[path.rsplit("/", 1)[1]].append(at)
+        elif name == "GET org" and (not lists or at - lists[-1] > 0.5):
+            lists.append(at)
+    running: dict[str, list[float]] = defaultdict(list)  # deployment -> [started, finished]
+    for event in phase.events:
+        if event["kind"] == "deployment" and (event["to"] == "running" or event["to"] in FINAL):
+            running[event["deploymentId"]].append(event["atNs"] / 1e9)
+    for deployment, (started, *rest) in running.items():
+        finished = rest[0] if rest else until
+        reads[deployment].extend(at for at in lists if started <= at <= finished)
     return [later - earlier for times in reads.values() for earlier, later in itertools.pairwise(sorted(times))]
 
 
@@ -215,7 +230,7 @@ ROWS = (
     ("deployments created through /deploy", ""),
     ("final outcomes reported in threads", "all, none twice"),
     ("Pulumi calls / active deployment / interval", "<= 1.0"),
-    ("seconds between reads of a deployment: p50 / p95 / max", "{interval}"),
+    ("seconds between reads of a running deployment: p50 / p95 / max", "{interval}"),
     ("lag, step finished -> Slack: p50 / p95 / max s", "p95 <= {limit}"),
     ("lag, deployment started: p50 / p95 / max s", "webhooks p95 <= 0.5"),
     ("lag, deployment finished: p50 / p95 / max s", "webhooks p95 <= 0.5"),
