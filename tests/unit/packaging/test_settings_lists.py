@@ -3,7 +3,8 @@ exactly the same variables, and what .env.example shows is what the bot would re
 
 from __future__ import annotations
 
-from bot.config import Settings, load_settings
+from bot.app import create_app
+from bot.config import Mode, Settings, load_settings
 from tests.deploy_files import (
     DEPLOY,
     SECRETS_DIR_VARIABLE,
@@ -75,3 +76,28 @@ def test_the_values_set_in_env_example_are_valid_settings() -> None:
     assert values, "compose needs at least REDIS_URL set"
     settings = load_settings({k: v for k, v in values.items() if k != SECRETS_DIR_VARIABLE})
     assert settings.redis_url == values["REDIS_URL"]
+
+
+def _routes(mode: Mode) -> set[str]:
+    """``METHOD /path`` of every route the bot serves in ``mode``, with every optional route on; building the app
+    connects to nothing."""
+    environ = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "PULUMI_ACCESS_TOKEN": "p",
+        "PULUMI_WEBHOOK_SECRET": "w",
+    }
+    app = create_app(load_settings(environ), mode, watch_loop=False)
+    return {f"{route.method} {route.resource.canonical}" for route in app.router.routes() if route.resource is not None}
+
+
+def test_the_readme_port_row_names_every_route_served_on_that_port() -> None:
+    row = " ".join(readme_configuration()["PORT"])
+    served, socket = _routes("serve"), _routes("socket")
+    routes = {route for route in served | socket if not route.startswith("HEAD ")}  # aiohttp adds HEAD for GET
+    assert "GET /metrics" in routes, "the route list is read from the app"
+    for route in sorted(routes):
+        assert f"`{route}`" in row, f"the README's PORT row does not name {route}"
+    for route in sorted(served - socket):
+        assert f"`{route}` (HTTP mode only)" in row, f"{route} is not served in Socket Mode: say so"
