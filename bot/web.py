@@ -1,4 +1,5 @@
-"""The bot's HTTP surface: ``POST /slack/events`` into Bolt, and ``GET /healthz``.
+"""The bot's HTTP surface: ``POST /slack/events`` into Bolt, ``GET /healthz``, ``/readyz`` and ``/metrics``, and
+``POST /webhooks/pulumi``.
 
 Bolt's aiohttp adapter is used as is, except for one correction: Bolt's body parser takes any form body containing
 the text "payload" for an interactivity payload, so ``/deploy settings set web/dev payload=x`` would arrive empty.
@@ -6,6 +7,7 @@ the text "payload" for an interactivity payload, so ``/deploy settings set web/d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -19,6 +21,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.metrics import Metrics
 
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger before parsing it
+# Readiness answers within this, even while Redis or Pulumi hangs (their clients wait 5 and 30 s): Kubernetes gives a
+# probe 4 s (deploy/k8s/deployment.yaml), and a probe it gives up on shows no reason and leaves a request running.
+READY_WITHIN = 3.0
 
 HealthCheck = Callable[[], Awaitable[dict[str, object]]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -65,9 +70,15 @@ def build_web_app(
         bolt_response = await bolt.async_dispatch(await to_slack_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    def checked(check: HealthCheck) -> Handler:
+    def checked(check: HealthCheck, within: float | None = None) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
-            report = await check()
+            try:
+                async with asyncio.timeout(within):
+                    report = await check()
+            except TimeoutError:
+                if within is None:  # not ours: the check's own
+                    raise
+                report = {"ok": False, "reason": f"Redis or Pulumi did not answer within {within:g} s"}
             return web.json_response(report, status=200 if report.get("ok") else 503)
 
         return handler
@@ -81,7 +92,7 @@ def build_web_app(
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", checked(health))
     if ready is not None:
-        app.router.add_get("/readyz", checked(ready))
+        app.router.add_get("/readyz", checked(ready, within=READY_WITHIN))
     if metrics is not None:
         app.router.add_get("/metrics", prometheus)
     if pulumi_webhook is not None:

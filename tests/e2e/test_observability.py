@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import json
+import time
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from tests.conftest import free_port
+from tests.deploy_files import K8S, yaml_document
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, running_bot
 from tests.pulumi_sandbox import PulumiSandbox
 from tests.slack_sandbox import SlackSandbox
 from tests.tcp_proxy import tcp_proxy
 
+# What Kubernetes waits for a probe's answer (deploy/k8s/deployment.yaml); a later answer counts as a failure without
+# its reason, and piles up requests on a bot that is already in trouble.
+(_CONTAINER,) = yaml_document(K8S / "deployment.yaml")["spec"]["template"]["spec"]["containers"]
+PROBE_TIMEOUT = float(_CONTAINER["readinessProbe"]["timeoutSeconds"])
+
 
 async def get(bot: Bot, path: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session, session.get(bot.url + path) as response:
         return response.status, await response.text()
+
+
+async def get_json(bot: Bot, path: str) -> tuple[int, object]:
+    status, body = await get(bot, path)
+    return status, json.loads(body)
+
+
+def not_ready_for(answer: tuple[int, object], service: str) -> bool:
+    """503 with a JSON reason naming ``service`` ("does not answer", or "did not answer within" when the client's own
+    retries outlast the probe's budget)."""
+    status, report = answer
+    return status == 503 and isinstance(report, dict) and report["ok"] is False and service in report["reason"]
 
 
 def value(metrics: str, line_start: str) -> float:
@@ -61,11 +82,10 @@ async def test_readiness_follows_redis_and_pulumi(
             status, body = await get(bot, "/readyz")
             assert status == 200, body
             await proxy.cut()
-            status, body = await get(bot, "/readyz")
-            assert status == 503
-            assert "Redis" in body
+            assert await get_json(bot, "/readyz") == (503, {"ok": False, "reason": "Redis does not answer"})
             assert (await get(bot, "/healthz"))[0] == 200  # liveness is not about Redis: a restart would not help
             await proxy.restore()
+            assert await get_json(bot, "/readyz") == (200, {"ok": True})  # it reconnects
             await pulumi_sandbox.add_fault(path="/metadata$", drop=True)
             # Pulumi answered just now (the probe above), so readiness still trusts it for a minute.
             assert (await get(bot, "/readyz"))[0] == 200
@@ -80,3 +100,70 @@ async def test_liveness_needs_the_watcher_going(
             return (await get(bot, "/healthz"))[0]
 
         assert await eventually(live, lambda status: status == 200) == 200
+
+
+async def test_readiness_is_503_with_a_reason_while_nothing_listens_at_pulumis_address(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # bound and released: connections are refused
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, PULUMI_BACKEND_URL=closed) as bot:
+        assert not_ready_for(await get_json(bot, "/readyz"), "Pulumi")
+        assert (await get(bot, "/healthz"))[0] == 200  # a restart would not bring Pulumi back
+
+
+async def test_readiness_is_503_while_pulumi_drops_connections_and_200_once_it_answers(http_bot: Bot) -> None:
+    pulumi = http_bot.pulumi
+    await pulumi.add_fault(path="/deployments/metadata$", drop=True)
+    assert not_ready_for(await get_json(http_bot, "/readyz"), "Pulumi")
+    probes = [r for r in await pulumi.requests() if r["path"].endswith("/deployments/metadata")]
+    assert probes, "readiness asked Pulumi"
+    assert {r["status"] for r in probes} == {0}  # every attempt dropped by the emulator
+    await pulumi.clear_faults()
+    assert await get_json(http_bot, "/readyz") == (200, {"ok": True})
+
+
+async def test_readiness_answers_within_the_probe_timeout_while_pulumi_hangs(http_bot: Bot) -> None:
+    await http_bot.pulumi.add_fault(path="/deployments/metadata$", delay=6)
+    started = time.monotonic()
+    status, report = await get_json(http_bot, "/readyz")
+    took = time.monotonic() - started
+    assert (status, report) == (503, {"ok": False, "reason": "Redis or Pulumi did not answer within 3 s"})
+    assert took < PROBE_TIMEOUT, f"/readyz took {took:.1f} s; Kubernetes gives up after {PROBE_TIMEOUT:g} s"
+    await http_bot.pulumi.clear_faults()
+
+
+async def test_liveness_is_503_while_the_watchers_round_is_stuck_and_200_once_it_completes(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    # Rounds every 0.3 s keep a heartbeat that lapses after 0.9 s; a round waiting 3 s on Pulumi cannot keep it.
+    interval = {"DEPLOYBOT_POLL_INTERVAL": "0.3"}
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, watch_loop=True, **interval) as bot:
+
+        async def live() -> tuple[int, object]:
+            return await get_json(bot, "/healthz")
+
+        assert await eventually(live, lambda answer: answer[0] == 200) == (200, {"ok": True})
+        await bot.pulumi.add_fault(method="GET", path="/deployments", delay=3)
+        await bot.slack.command("U_CARA", CHANNEL, "update web/dev")  # a watch: the rounds now poll Pulumi
+        stuck = {"ok": False, "reason": "the watcher has not completed a round recently"}
+        assert await eventually(live, lambda answer: answer[0] == 503, within=15) == (503, stuck)
+        await bot.pulumi.clear_faults()
+        assert await eventually(live, lambda answer: answer[0] == 200, within=15) == (200, {"ok": True})
+
+
+async def test_socket_mode_serves_health_readiness_and_metrics_on_its_port(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    async with running_bot("socket", slack_sandbox, pulumi_sandbox, redis_url) as bot:
+        assert await get_json(bot, "/healthz") == (200, {"ok": True})
+        assert await get_json(bot, "/readyz") == (200, {"ok": True})
+        result = await bot.slack.command("U_CARA", CHANNEL, "help")
+        assert result.record["transport"] == "socket"
+
+        async def scrape() -> str:
+            return (await get(bot, "/metrics"))[1]
+
+        text = await eventually(scrape, lambda t: 'verb="help"' in t)
+        assert value(text, 'deploybot_commands_total{outcome="ok",verb="help"}') == 1
+        async with aiohttp.ClientSession() as session, session.post(bot.url + "/slack/events") as response:
+            assert response.status == 404  # Slack's requests come over the socket, not to this port
