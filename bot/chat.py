@@ -8,6 +8,10 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -35,6 +39,30 @@ def _retry_after(headers: Any) -> float:
     return min(seconds, _MAX_RETRY_AFTER) if seconds >= 0 else 1.0  # NaN and negatives fail the test
 
 
+class _RateLimitCounter(AsyncRetryHandler):
+    """Counts every 429 a client receives, those a later retry handler retries included; retries nothing itself.
+
+    First among a client's retry handlers, it sees every answer: without it a 429 that slack_sdk's
+    AsyncRateLimitErrorRetryHandler retried successfully would look like a plain success to the metrics.
+    """
+
+    def __init__(self, count: Callable[[str], None]) -> None:
+        super().__init__(max_retry_count=0)
+        self._count = count
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            self._count(request.url.rsplit("/", 1)[-1].partition("?")[0])  # base URL + method name
+        return False
+
+
 class Chat:
     """The bot's voice in Slack, over one AsyncWebClient (bot token) and one connection pool.
 
@@ -45,7 +73,14 @@ class Chat:
     def __init__(self, client: AsyncWebClient, on_call: Callable[[str, str], None] | None = None) -> None:
         self.client = client
         self._session: aiohttp.ClientSession | None = None
-        self._on_call = on_call  # (method, outcome: ok | ratelimited | error), for metrics
+        # For metrics: (method, "ok" | "error") once per call, and (method, "ratelimited") for every 429 answer,
+        # counted by a retry handler put first on the client (so also on Bolt's copies of it, and for the 429s
+        # slack_sdk retries on its own).
+        self._on_call = on_call
+        if on_call is not None:
+            report = on_call
+            others = [h for h in client.retry_handlers if not isinstance(h, _RateLimitCounter)]
+            client.retry_handlers = [_RateLimitCounter(lambda method: report(method, "ratelimited")), *others]
 
     def open(self) -> None:
         """Start the shared connection pool (call inside the running event loop)."""
@@ -68,14 +103,14 @@ class Chat:
             raise SlackError(f"{response.status_code} {response.body[:100]}", "response_url")
 
     async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
-        outcome = "error"
+        outcome: str | None = "error"
         try:
             response = await call
             outcome = "ok"
             return response
         except SlackApiError as exc:
             if exc.response.status_code == 429:
-                outcome = "ratelimited"
+                outcome = None  # the _RateLimitCounter counted this answer already
                 raise SlackRateLimited(_retry_after(exc.response.headers), method) from None
             # Not response.get(): that raises when a proxy answered with a page instead of JSON.
             data = exc.response.data
@@ -86,7 +121,7 @@ class Chat:
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             raise SlackError(type(exc).__name__, method) from None
         finally:
-            if self._on_call is not None:
+            if self._on_call is not None and outcome is not None:
                 self._on_call(method, outcome)
 
     async def post(

@@ -7,12 +7,13 @@ import time
 from urllib.parse import urlsplit
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 
 from tests.conftest import free_port
 from tests.deploy_files import K8S, yaml_document
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, running_bot
 from tests.pulumi_sandbox import PulumiSandbox
-from tests.slack_sandbox import SlackSandbox
+from tests.slack_sandbox import SlackSandbox, start_slack_sandbox
 from tests.tcp_proxy import tcp_proxy
 
 # What Kubernetes waits for a probe's answer (deploy/k8s/deployment.yaml); a later answer counts as a failure without
@@ -167,3 +168,47 @@ async def test_socket_mode_serves_health_readiness_and_metrics_on_its_port(
         assert value(text, 'deploybot_commands_total{outcome="ok",verb="help"}') == 1
         async with aiohttp.ClientSession() as session, session.post(bot.url + "/slack/events") as response:
             assert response.status == 404  # Slack's requests come over the socket, not to this port
+
+
+async def use_up_the_post_budget(slack: SlackSandbox, channel: str) -> None:
+    """Post to ``channel`` as another client until Slack answers 429."""
+    other_app = slack.web_client(retry_handlers=[])
+    for n in range(20):
+        try:
+            await other_app.chat_postMessage(channel=channel, text=f"filler {n}")
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                return
+            raise
+    raise AssertionError("the fake Slack never answered 429")
+
+
+async def test_metrics_count_every_slack_429_and_the_requests_waiting_for_approval(
+    pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    # A three-minute rate window: the channel's post budget refills one post per 3 s, so the bot's post right after
+    # the test used the budget up is answered 429, and slack_sdk's retry after the Retry-After gets through.
+    async with (
+        start_slack_sandbox(rate_limit_scale=3) as slack,
+        running_bot("serve", slack, pulumi_sandbox, redis_url, DEPLOYBOT_POLICY="") as bot,  # default: approval
+    ):
+        await use_up_the_post_budget(slack, CHANNEL)
+        since = len(await slack.calls())
+        await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+        request = await channel_message(bot, "approval.approve", within=15)
+        answered = [call for call in (await slack.calls())[since:] if call["method"] == "chat.postMessage"]
+        assert [call["status"] for call in answered][-1] == 200
+        refused = sum(1 for call in answered if call["status"] == 429)
+        assert refused >= 1, "the bot's post was not rate limited"
+
+        async def scrape() -> str:
+            return (await get(bot, "/metrics"))[1]
+
+        # The request is stored right after its message is posted.
+        text = await eventually(scrape, lambda t: value(t, "deploybot_pending_approvals") == 1)
+        ratelimited = 'deploybot_slack_calls_total{method="chat.postMessage",outcome="ratelimited"}'
+        assert value(text, ratelimited) == refused  # each 429, though slack_sdk retried it successfully
+        assert value(text, 'deploybot_slack_calls_total{method="chat.postMessage",outcome="ok"}') == 1
+        await bot.slack.click("U_BEN", request, "approval.approve")
+        await channel_message(bot, "approved by <@U_BEN>", within=15)
+        await eventually(scrape, lambda t: value(t, "deploybot_pending_approvals") == 0)
