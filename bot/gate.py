@@ -31,6 +31,11 @@ from bot.store.watches import Watch, Watches
 log = logging.getLogger(__name__)
 
 
+def _same_operation(deployment: Deployment, operation: str) -> bool:
+    """Whether ``deployment`` runs ``operation``; one whose operation is not reported is not ruled out by it."""
+    return deployment.pulumi_operation is None or str(deployment.pulumi_operation) == operation
+
+
 class Gate:
     def __init__(
         self,
@@ -217,11 +222,11 @@ class Gate:
         try:
             created = await deployments.restart(self.pulumi, stack, wire)
         except (Unavailable, ServerError) as error:  # it may have been created anyway
-            found = await self._adopt(stack, request.id)
+            found = await self._adopt(stack, request)
             if found is None:
                 await self._failed(request, error_text(error))
                 return
-            created = DeploymentCreated(id=found.id, console_url="", version=found.version)
+            created = found
         except PulumiError as error:
             await self._failed(request, error_text(error))
             return
@@ -245,14 +250,21 @@ class Gate:
         await self._audit("deployment_created", request.requested_by, after)
         await self._show_deployment(record)
 
-    async def _adopt(self, stack: StackRef, request_id: str) -> Deployment | None:
-        """After a create whose answer was lost: the stack's recent deployment that carries this request's id."""
+    async def _adopt(self, stack: StackRef, request: ApprovalRequest) -> DeploymentCreated | None:
+        """After a create whose answer was lost: the stack's recent deployment of this request's operation that
+        carries its id. A ``preview_first`` request's preview carries the id too (it was made from the same
+        request), so it is never taken: adopting it would show the preview as the update, which would never run."""
+        preview_id = request.preview.deployment_id if request.preview is not None else None
         page = await self.pulumi.list_deployments(stack, page=1, page_size=10)
         for summary in page.deployments:
+            if summary.id == preview_id or not _same_operation(summary, request.operation):
+                continue
             deployment = await self.pulumi.get_deployment(stack, summary.id)
+            if not _same_operation(deployment, request.operation):
+                continue
             env = deployment.configuration.environment_variables if deployment.configuration else []
-            if any(var.name == REQUEST_ID_ENV and var.value == request_id for var in env):
-                return deployment
+            if any(var.name == REQUEST_ID_ENV and var.value == request.id for var in env):
+                return DeploymentCreated(id=deployment.id, console_url="", version=deployment.version)
         return None
 
     async def _failed(self, request: ApprovalRequest, reason: str) -> None:
