@@ -5,6 +5,11 @@
        │   ╲─withdraw─▶ withdrawn    └──create failed──▶ failed ──retry──▶ creating
        └──expire──▶ expired
     previewing ──preview succeeded──▶ pending      (preview_first; a failed preview ends the request: failed)
+    creating ──stuck past CREATING_GRACE──▶ (reclaimed by one replica's chore) ──▶ running or failed
+
+A request does not stay in ``creating``: a create that fails, or whose outcome cannot be checked, moves it to
+``failed`` with the reason (Retry looks for the deployment before creating another). Should a replica die mid-create,
+the request stays in the expiry set, due ``CREATING_GRACE`` after the move, and the expiry chore resolves it then.
 
 Every transition is a compare-and-set on the request's key (Redis WATCH/MULTI), so twenty approvers clicking at once,
 duplicate deliveries and several replicas still move a request once: exactly one caller wins the move to
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import redis.asyncio as aioredis
@@ -32,6 +37,9 @@ T = TypeVar("T")
 State = Literal["previewing", "pending", "creating", "running", "denied", "withdrawn", "expired", "failed"]
 OPEN: frozenset[State] = frozenset({"previewing", "pending"})
 REQUEST_ID_ENV = "DEPLOYBOT_REQUEST_ID"
+# How long a request may stay in ``creating`` before the expiry chore resolves it. A create (with the client's
+# retries and the adoption check) takes seconds; minutes mean the replica that was creating it is gone.
+CREATING_GRACE = timedelta(minutes=5)
 
 
 class Approval(Record):
@@ -65,6 +73,7 @@ class ApprovalRequest(Record):
     preview: Preview | None = None
     deployment_id: str | None = None
     version: int | None = None
+    creating_since: datetime | None = None  # when it last moved to ``creating`` (or was reclaimed there)
     closed_by: str | None = None  # who denied or withdrew
     reason: str | None = None  # the deny reason, or why it failed
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -72,6 +81,14 @@ class ApprovalRequest(Record):
     @property
     def approvers(self) -> list[str]:
         return [a.user for a in self.approvals]
+
+    @property
+    def due_at(self) -> datetime:
+        """When the expiry chore should look at it: its expiry while open, ``CREATING_GRACE`` after it started
+        being created while in ``creating``."""
+        if self.state == "creating":
+            return (self.creating_since or self.created_at) + CREATING_GRACE
+        return self.expires_at
 
 
 def new_request_id() -> str:
@@ -94,7 +111,7 @@ class Requests:
         ttl = keys.REQUEST_TTL
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.request(request.id), request.model_dump_json(), ex=ttl)
-            pipe.zadd(keys.REQUESTS_EXPIRING, {request.id: request.expires_at.timestamp() * 1000})
+            pipe.zadd(keys.REQUESTS_EXPIRING, {request.id: request.due_at.timestamp() * 1000})
             pipe.sadd(keys.requests_of(request.channel), request.id)
             await self._call(pipe.execute())
 
@@ -123,8 +140,11 @@ class Requests:
                     after = move(before)
                     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
                     pipe.set(key, after.model_dump_json(), keepttl=True)
-                    if after.state not in OPEN:
+                    if after.state == "creating":  # stays due, so a create that never finishes is resolved
+                        pipe.zadd(keys.REQUESTS_EXPIRING, {request_id: after.due_at.timestamp() * 1000})
+                    elif after.state not in OPEN:
                         pipe.zrem(keys.REQUESTS_EXPIRING, request_id)
+                    if after.state not in OPEN:
                         pipe.srem(keys.requests_of(after.channel), request_id)
                     await self._call(pipe.execute())
                     return before, after
@@ -132,12 +152,12 @@ class Requests:
                 continue  # someone else moved it first: decide again on what they left
 
     async def expiring(self, now: datetime, limit: int = 100) -> list[str]:
-        """Ids of open requests whose time is up."""
+        """Ids of requests due: open ones whose time is up, and ones in ``creating`` past ``CREATING_GRACE``."""
         due = await self._call(self.redis.zrangebyscore(keys.REQUESTS_EXPIRING, 0, now.timestamp() * 1000, 0, limit))
         return [d.decode() if isinstance(d, bytes) else str(d) for d in due]
 
     async def pending(self) -> int:
-        """How many requests are open (all channels)."""
+        """How many requests are open (all channels), counting those being created (normally for a moment)."""
         return int(await self._call(self.redis.zcard(keys.REQUESTS_EXPIRING)))
 
     async def open_in(self, channel: str) -> list[ApprovalRequest]:
@@ -174,8 +194,9 @@ def approve(user: str, now: datetime, *, may_approve: bool, self_approval: bool)
         if not may_approve:
             raise Refused("you are not one of this stack's approvers")
         approvals = [*request.approvals, Approval(user=user, at=now)]
-        state: State = "creating" if len(approvals) >= request.needed else "pending"
-        return request.model_copy(update={"approvals": approvals, "state": state})
+        if len(approvals) >= request.needed:
+            return request.model_copy(update={"approvals": approvals, "state": "creating", "creating_since": now})
+        return request.model_copy(update={"approvals": approvals})
 
     return move
 
@@ -227,13 +248,25 @@ def failed(reason: str) -> Move:
     return move
 
 
-def retry(user: str) -> Move:
+def retry(user: str, now: datetime) -> Move:
     """Try the create again after it failed (the approvals still stand)."""
 
     def move(request: ApprovalRequest) -> ApprovalRequest:
         if request.state != "failed" or len(request.approvals) < request.needed:  # a failed preview is not retried
             raise Refused("only a request whose deployment could not be created can be retried")
-        return request.model_copy(update={"state": "creating", "reason": None})
+        return request.model_copy(update={"state": "creating", "reason": None, "creating_since": now})
+
+    return move
+
+
+def reclaim(now: datetime) -> Move:
+    """Take over a request left in ``creating`` past ``CREATING_GRACE`` (its replica died, or its create never
+    returned). Restarting the grace period is the claim: other replicas' chores leave it alone meanwhile."""
+
+    def move(request: ApprovalRequest) -> ApprovalRequest:
+        if request.state != "creating" or now < request.due_at:
+            raise Refused(f"the request is {request.state}, not stuck being created")
+        return request.model_copy(update={"creating_since": now})
 
     return move
 

@@ -158,14 +158,23 @@ class Gate:
         request, rule = await self._request(request_id)
         if user != request.requested_by and not await self.may_approve(user, rule):
             raise Refused("only the requester or an approver can retry it")
-        _, after = await self.requests.change(request_id, approvals.retry(user))
-        await self._create(after)
+        _, after = await self.requests.change(request_id, approvals.retry(user, self.clock()))
+        await self._create(after, look_first=True)
 
     async def expire_due(self, now: datetime | None = None) -> int:
-        """Close every open request whose time is up (a chore of the watcher's rounds); returns how many."""
+        """Close every open request whose time is up, and resolve every one left in ``creating`` longer than
+        ``approvals.CREATING_GRACE`` (a chore of the watcher's rounds); returns how many were closed or resolved."""
         now = now or self.clock()
         closed = 0
         for request_id in await self.requests.expiring(now):
+            try:
+                _, stuck = await self.requests.change(request_id, approvals.reclaim(now))
+            except Refused:
+                pass  # not stuck in creating (or another replica reclaimed it first)
+            else:
+                await self._recover(stuck)
+                closed += 1
+                continue
             try:
                 _, after = await self.requests.change(request_id, approvals.expire(now))
             except Refused:
@@ -215,21 +224,43 @@ class Gate:
             wire["sourceContext"] = source
         return wire
 
-    async def _create(self, request: ApprovalRequest) -> None:
-        """The winner of the move to ``creating`` creates the deployment, once; a lost answer is adopted."""
+    async def _create(self, request: ApprovalRequest, *, look_first: bool = False) -> None:
+        """The winner of the move to ``creating`` creates the deployment, once; a lost answer is adopted.
+
+        It never leaves the request in ``creating``: when Pulumi refuses, or the outcome is unknown and Pulumi cannot
+        be asked whether the deployment exists, the request moves to ``failed`` with the reason and offers Retry.
+        Retry (``look_first``) first looks for a deployment made for the request, so it does not create a second.
+        """
         stack = StackRef.parse(request.stack)
         wire = self._final_request(request)
         try:
-            created = await deployments.restart(self.pulumi, stack, wire)
-        except (Unavailable, ServerError) as error:  # it may have been created anyway
-            found = await self._adopt(stack, request)
-            if found is None:
+            created = await self._adopt(stack, request) if look_first else None
+        except PulumiError as error:
+            await self._failed(request, "could not check whether it was created already: " + error_text(error))
+            return
+        if created is None:
+            try:
+                created = await deployments.restart(self.pulumi, stack, wire)
+            except (Unavailable, ServerError) as error:  # it may have been created anyway
+                try:
+                    created = await self._adopt(stack, request)
+                except PulumiError as unsure:
+                    reason = (
+                        "Pulumi gave no clear answer to the create, and could not be asked whether the deployment "
+                        f"exists ({error_text(unsure)}). Retry looks for it before creating another."
+                    )
+                    await self._failed(request, reason)
+                    return
+                if created is None:
+                    await self._failed(request, error_text(error))
+                    return
+            except PulumiError as error:
                 await self._failed(request, error_text(error))
                 return
-            created = found
-        except PulumiError as error:
-            await self._failed(request, error_text(error))
-            return
+        await self._created(request, created, wire)
+
+    async def _created(self, request: ApprovalRequest, created: DeploymentCreated, wire: dict[str, Any]) -> None:
+        """The deployment exists: the request runs, and its message becomes the deployment's, followed."""
         _, after = await self.requests.change(request.id, approvals.created(created.id, created.version))
         record = DeploymentRecord(
             deployment_id=created.id,
@@ -266,6 +297,26 @@ class Gate:
             if any(var.name == REQUEST_ID_ENV and var.value == request.id for var in env):
                 return DeploymentCreated(id=deployment.id, console_url="", version=deployment.version)
         return None
+
+    async def _recover(self, request: ApprovalRequest) -> None:
+        """A request reclaimed after staying in ``creating`` too long (its replica died mid-create, or the create
+        never returned): adopt the deployment Pulumi made for it, else mark it failed so Retry is offered."""
+        found: DeploymentCreated | None = None
+        unsure: str | None = None  # why Pulumi could not be asked
+        try:
+            found = await self._adopt(StackRef.parse(request.stack), request)
+        except PulumiError as error:
+            unsure = error_text(error)
+        try:
+            if found is not None:
+                await self._created(request, found, self._final_request(request))
+            elif unsure is not None:
+                reason = f"creating it did not finish, and Pulumi could not be asked whether it exists ({unsure})"
+                await self._failed(request, reason + ". Retry looks for it before creating another.")
+            else:
+                await self._failed(request, "creating it did not finish, and Pulumi has no deployment for it")
+        except Refused:  # the replica that was creating it finished after all
+            log.info("a stuck request was resolved meanwhile", extra={"request_id": request.id})
 
     async def _failed(self, request: ApprovalRequest, reason: str) -> None:
         _, after = await self.requests.change(request.id, approvals.failed(reason))

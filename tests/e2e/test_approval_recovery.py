@@ -1,16 +1,20 @@
-"""The approval flow when creating goes wrong: a lost update create never adopts the preview.
-Real Redis, the emulator's faults, the fake Slack."""
+"""The approval flow when creating goes wrong: a lost update create never adopts the preview, and a request is
+never stuck in ``creating``. Real Redis, the emulator's faults, the fake Slack."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 
+from bot import approvals
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, text_of
-from tests.e2e.test_approvals import click, creates, gated  # noqa: F401  # gated: the fixture
+from tests.e2e.test_approvals import click, creates, gated, request_message  # noqa: F401  # gated: the fixture
 
 PREVIEW_FIRST = "[defaults]\npreview_first = true\n"
+STUCK = timedelta(minutes=10)  # past the few minutes a create may take before the expiry chore steps in
 
 
 def request_id(message: dict[str, Any]) -> str:
@@ -20,6 +24,13 @@ def request_id(message: dict[str, Any]) -> str:
             if str(element.get("action_id", "")).startswith("approval."):
                 return str(element["value"])
     raise AssertionError(f"no approval button in {text_of(message)[:500]}")
+
+
+def sections(message: dict[str, Any]) -> str:
+    """The message's mrkdwn (sections and context lines) as Slack shows it, not JSON-quoted."""
+    texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    texts += [e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"] if "text" in e]
+    return "\n".join(texts)
 
 
 async def previewed_request(bot: Bot) -> dict[str, Any]:
@@ -57,3 +68,56 @@ async def test_a_lost_update_create_never_adopts_the_preview(gated: Bot) -> None
     await gated.pulumi.run_until_idle()
     await gated.watcher.poll_once()
     await channel_message(gated, "*update* `acme/web/dev` #2 — ✓ succeeded")
+
+
+async def test_pulumi_unreachable_during_create_fails_with_retry_instead_of_sticking(gated: Bot) -> None:  # noqa: F811
+    message = await request_message(gated)
+    rid = request_id(message)
+    # The create gets a 503, and so does every look for what it may have made (the client's retries included).
+    await gated.pulumi.add_fault(path="/deployments$", status=503)
+    await click(gated, "U_BEN", message, "approval.approve")
+    failed = await channel_message(gated, "Could not start", within=20)
+    assert "could not be asked whether the deployment exists" in sections(failed)
+    assert "approval.retry" in text_of(failed["blocks"])
+    stuck = await gated.deps.requests.get(rid)
+    assert stuck is not None
+    assert stuck.state == "failed"
+    await gated.pulumi.clear_faults()
+    await click(gated, "U_CARA", failed, "approval.retry")
+    await channel_message(gated, "deployment.cancel")
+    assert len([c for c in await creates(gated) if c["status"] == 202]) == 1
+
+
+async def test_a_request_left_in_creating_is_failed_by_the_expiry_chore(gated: Bot) -> None:  # noqa: F811
+    message = await request_message(gated)
+    rid = request_id(message)
+    now = datetime.now(UTC)
+    # A replica won the move to creating, then died before creating anything.
+    await gated.deps.requests.change(rid, approvals.approve("U_BEN", now, may_approve=True, self_approval=False))
+    assert await gated.deps.gate.expire_due(now + timedelta(seconds=30)) == 0  # still within its grace period
+    assert await gated.deps.gate.expire_due(now + STUCK) == 1
+    failed = await channel_message(gated, "Could not start")
+    assert "Pulumi has no deployment for it" in sections(failed)
+    await click(gated, "U_BEN", failed, "approval.retry")
+    await channel_message(gated, "deployment.cancel")
+    assert len(await creates(gated)) == 1
+
+
+async def test_a_request_left_in_creating_adopts_what_pulumi_made(gated: Bot) -> None:  # noqa: F811
+    message = await request_message(gated)
+    rid = request_id(message)
+    now = datetime.now(UTC)
+    await gated.deps.requests.change(rid, approvals.approve("U_BEN", now, may_approve=True, self_approval=False))
+    # The replica's create reached Pulumi, and the replica died before recording it.
+    body = {"operation": "update", "operationContext": {"environmentVariables": {approvals.REQUEST_ID_ENV: rid}}}
+    url = f"{gated.pulumi.url}/api/stacks/acme/web/dev/deployments"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body, headers=gated.pulumi.headers()) as r:
+        assert r.status == 202
+        made = (await r.json())["id"]
+    assert await gated.deps.gate.expire_due(now + STUCK) == 1
+    parent = await channel_message(gated, "deployment.cancel")
+    assert parent["ts"] == message["ts"]
+    adopted = await gated.deps.requests.get(rid)
+    assert adopted is not None
+    assert (adopted.state, adopted.deployment_id) == ("running", made)
+    assert len(await creates(gated)) == 1  # the one the replica made; no second
