@@ -23,7 +23,7 @@ from bot.policy import Policy, Rule
 from bot.pulumi import Deployment, DeploymentCreated, PulumiClient, StackRef
 from bot.render.approval import approval_message, closed_note, requester_note, status_text
 from bot.render.errors import error_text
-from bot.render.message import Message, text_message
+from bot.render.message import Message, section, text_message
 from bot.render.progress import parent_message
 from bot.store import DeploymentRecord, Store
 from bot.store.watches import Watch, Watches
@@ -84,7 +84,12 @@ class Gate:
         rule: Rule,
         message: str | None = None,
     ) -> Message:
-        """A request for a create request already sealed (secrets as ciphertext) — a new one, or a Retry's."""
+        """A request for a create request already sealed (secrets as ciphertext) — a new one, or a Retry's.
+
+        Returns what the requester is told privately. With ``preview_first`` the note that approval is needed, and
+        from whom, goes to them (ephemerally) before the preview is created — nothing runs before they know — and
+        what is returned says how the preview started.
+        """
         request_id = approvals.new_request_id()
         wire = {**wire, "operationContext": dict(wire.get("operationContext") or {})}
         env = dict(wire["operationContext"].get("environmentVariables") or {})
@@ -108,9 +113,22 @@ class Gate:
         request = request.model_copy(update={"message_ts": ts})
         await self.requests.create(request)
         await self._audit("requested", user, request)
-        if rule.preview_first:
-            await self._preview(request)
-        return requester_note(request, approvers)
+        note = requester_note(request, approvers)
+        if not rule.preview_first:
+            return note  # nothing runs until it is approved: the caller's answer is early enough
+        told = await self._tell(request, note)
+        started = await self._preview(request)
+        return text_message(started) if told else Message(text=note.text, blocks=[*note.blocks, section(started)])
+
+    async def _tell(self, request: ApprovalRequest, note: Message) -> bool:
+        """Tell the requester alone; False when Slack refused (e.g. they are not in the channel), so the caller's
+        answer, which needs no membership, carries the note instead — late, but not lost."""
+        try:
+            await self.chat.tell(request.channel, request.requested_by, note)
+        except SlackError as error:
+            log.info("could not tell the requester first", extra={"request_id": request.id, "error": error.error})
+            return False
+        return True
 
     async def _approvers(self, rule: Rule) -> str:
         if rule.approvers:
@@ -340,15 +358,16 @@ class Gate:
 
     # Previews -------------------------------------------------------------------------------------------------
 
-    async def _preview(self, request: ApprovalRequest) -> None:
-        """Run a preview with the same overrides, reported in the request's thread."""
+    async def _preview(self, request: ApprovalRequest) -> str:
+        """Run a preview with the same overrides, reported in the request's thread; returns how it started (mrkdwn)."""
         stack = StackRef.parse(request.stack)
         wire = {**request.request, "operation": "preview"}
         try:
             created = await deployments.restart(self.pulumi, stack, wire)
         except PulumiError as error:
-            await self._failed(request, "the preview could not start: " + error_text(error))
-            return
+            reason = "the preview could not start: " + error_text(error)
+            await self._failed(request, reason)
+            return "✗ " + reason[:1].upper() + reason[1:]
         preview = Preview(deployment_id=created.id, version=created.version)
         _, after = await self.requests.change(request.id, approvals.preview_started(preview))
         record = DeploymentRecord(
@@ -365,6 +384,7 @@ class Gate:
         await self.store.save_deployment(record)
         await self._follow(created, request.stack, "preview")
         await self.refresh(after)
+        return f"⟳ Preview #{created.version} is running (steps in the thread); approval opens when it succeeds."
 
     async def _follow(self, created: DeploymentCreated, stack: str, operation: str) -> None:
         watch = Watch(deployment_id=created.id, stack=stack, version=created.version, operation=operation)

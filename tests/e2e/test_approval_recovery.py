@@ -1,5 +1,6 @@
-"""The approval flow when creating goes wrong: a lost update create never adopts the preview, and a request is
-never stuck in ``creating``. Real Redis, the emulator's faults, the fake Slack."""
+"""The approval flow when creating goes wrong, and what the requester is shown: a lost update create never adopts
+the preview, a request is never stuck in ``creating``, and the requester hears before the preview runs. Real
+Redis, the emulator's faults, the fake Slack's logs."""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ def sections(message: dict[str, Any]) -> str:
     texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
     texts += [e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"] if "text" in e]
     return "\n".join(texts)
+
+
+def instant(rfc3339: str) -> float:
+    """Seconds since the epoch of the emulator's nanosecond timestamps (fromisoformat takes at most 6 digits)."""
+    whole, _, fraction = rfc3339.removesuffix("Z").partition(".")
+    return datetime.fromisoformat(whole).replace(tzinfo=UTC).timestamp() + float("0." + (fraction or "0"))
 
 
 async def previewed_request(bot: Bot) -> dict[str, Any]:
@@ -121,3 +128,19 @@ async def test_a_request_left_in_creating_adopts_what_pulumi_made(gated: Bot) ->
     assert adopted is not None
     assert (adopted.state, adopted.deployment_id) == ("running", made)
     assert len(await creates(gated)) == 1  # the one the replica made; no second
+
+
+@pytest.mark.policy(PREVIEW_FIRST)
+async def test_the_requester_hears_approval_is_needed_before_the_preview_runs(gated: Bot) -> None:  # noqa: F811
+    result = await gated.slack.command("U_CARA", CHANNEL, "update web/dev")
+    await channel_message(gated, "Preview #1 is running")
+    told = [
+        call
+        for call in await gated.slack.calls("chat.postEphemeral", min=1)
+        if call["args"].get("user") == "U_CARA" and "needs one approval" in text_of(call["args"])
+    ]
+    assert told, "the requester was not told in the channel"
+    [preview] = [c for c in await creates(gated) if c["body"]["operation"] == "preview"]
+    assert told[0]["at"] < instant(preview["at"])  # told before the preview was created
+    [answer] = await result.responses()
+    assert "Preview #1 is running" in text_of(answer)  # then the command's answer says how the preview started
