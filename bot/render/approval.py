@@ -3,15 +3,17 @@ when, how far along) with buttons by state, and the short notes sent to the requ
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot import ids
-from bot.approvals import ApprovalRequest
+from bot.approvals import REQUEST_ID_ENV, ApprovalRequest
 from bot.render.message import Message, context, section
-from bot.render.query import hide_secrets
-from bot.render.text import date_token, escape, truncate_escaped
+from bot.render.query import SECRET_SHOWN, hide_secrets
+from bot.render.text import SECTION_TEXT, code_block, date_token, escape, truncate, truncate_escaped
 
 _CLOSED = {
     "denied": "✗ Denied",
@@ -21,30 +23,108 @@ _CLOSED = {
 }
 
 
-def overrides(request: dict[str, Any]) -> list[str]:
-    """What the request changes compared to the stack's settings, secrets hidden (they are ciphertext anyway)."""
-    lines = []
-    git = ((request.get("sourceContext") or {}).get("git")) or {}
-    if git.get("commit"):
-        lines.append(f"commit `{escape(str(git['commit'])[:12])}`")
-    elif git.get("branch"):
-        lines.append(f"branch `{escape(str(git['branch']))}`")
-    env = ((request.get("operationContext") or {}).get("environmentVariables")) or {}
-    shown = hide_secrets(env)
-    visible = [
-        f"`{escape(k)}`={'🔒 hidden' if v == '🔒 hidden' else '`' + truncate_escaped(str(v), 60) + '`'}"
-        for k, v in shown.items()
-        if k != "DEPLOYBOT_REQUEST_ID"
-    ]
-    if visible:
-        lines.append("env " + ", ".join(visible[:20]))
-    options = ((request.get("operationContext") or {}).get("options")) or {}
-    flags = [escape(name) for name, on in options.items() if on]
-    if flags:
-        lines.append("options " + ", ".join(flags))
-    if request.get("inheritSettings") is False:
-        lines.append("without the stack's settings")
+_SECRET = object()  # where a secret value sits in a flattened request: shown as hidden, never as its ciphertext
+_WORDS_BUDGET = 1500  # characters of the "With …" line; variables beyond it go to the list below
+_FIELD_LINE = 240  # characters of one "path = value" line in that list
+_FIELDS_BUDGET = SECTION_TEXT - 200  # characters of the list, escaped; more fields are counted, not shown
+
+
+def _flatten(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every leaf of a request with its path; a secret object (``{"ciphertext": …}``) is one leaf, ``_SECRET``."""
+    if isinstance(value, dict):
+        if isinstance(hide_secrets(value), str):
+            yield path, _SECRET
+        elif not value:
+            yield path, value
+        else:
+            for key, item in value.items():
+                yield from _flatten(item, (*path, str(key)))
+    else:
+        yield path, value
+
+
+def _plain(*texts: Any) -> bool:
+    """Whether each can be shown as inline code exactly: a non-empty one-line string without a backtick (which
+    would close the code early). Anything else is listed as JSON in the code block, where it shows as it is."""
+    return all(isinstance(t, str) and t and t.isprintable() and "`" not in t for t in texts)
+
+
+def _code(text: str, limit: int) -> str:
+    """Inline code for a ``_plain`` text: escaped, cut with a visible "…"."""
+    return "`" + truncate_escaped(text, limit) + "`"
+
+
+def _field_line(path: tuple[str, ...], value: Any) -> str:
+    """``path = value`` as plain text (a code block escapes it): keys that are not plain words quoted, the value as
+    JSON, a secret hidden."""
+    name = ".".join(key if key.isprintable() and key.strip() == key and key else json.dumps(key) for key in path)
+    shown = SECRET_SHOWN if value is _SECRET else json.dumps(value, ensure_ascii=False, default=str)
+    return truncate(f"{name} = {shown}", _FIELD_LINE)
+
+
+def _in_words(path: tuple[str, ...], value: Any) -> tuple[str, str] | None:
+    """How an override reads in words, as (group, text): "own" phrases stand alone, "env" and "options" items are
+    joined into one phrase each; ("", "") leaves it out (the default, or the bot's own request id); None lists it."""
+    match path:
+        case ("inheritSettings",) if value is True or value is None:
+            return "", ""  # the default: the stack's settings apply
+        case ("inheritSettings",) if value is False:
+            return "own", "without the stack's settings"
+        case ("sourceContext", "git", "commit") if _plain(value):
+            return "own", f"commit {_code(value[:12], 12)}"
+        case ("sourceContext", "git", "branch") if _plain(value):
+            return "own", f"branch {_code(value, 120)}"
+        case ("operationContext", "environmentVariables", name) if name == REQUEST_ID_ENV:
+            return "", ""
+        case ("operationContext", "environmentVariables", name) if value is _SECRET and _plain(name):
+            return "env", f"{_code(name, 60)}={SECRET_SHOWN}"
+        case ("operationContext", "environmentVariables", name) if _plain(name, value):
+            return "env", f"{_code(name, 60)}={_code(value, 60)}"
+        case ("operationContext", "options", name) if value is True and _plain(name):
+            return "options", _code(name, 60)
+    return None
+
+
+def _listed(leaves: list[tuple[tuple[str, ...], Any]]) -> list[str]:
+    """``path = value`` lines within the list's budget; the ones that do not fit are counted in a last line."""
+    lines: list[str] = []
+    used = 0
+    for count, (path, value) in enumerate(leaves):
+        line = _field_line(path, value)
+        if used + len(escape(line)) + 1 > _FIELDS_BUDGET:
+            lines.append(f"… and {len(leaves) - count} more fields not shown here")
+            break
+        lines.append(line)
+        used += len(escape(line)) + 1
     return lines
+
+
+def overrides(request: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Everything the request sets, so approvers see all of what they approve: the usual overrides in words (mrkdwn:
+    commit, branch, environment variables, option flags, not inheriting the stack's settings), and every other field
+    as a ``path = value`` line (plain text, for a code block) — ``--set``/``--json`` fields such as
+    ``sourceContext.git.repoUrl`` or ``operationContext.preRunCommands``. Secret values are hidden (they are
+    ciphertext anyway); the operation and the bot's own request id are left out. Words beyond their budget are
+    listed instead, and lines that do not fit Slack's limits are counted in a last line, never dropped silently."""
+    groups: dict[str, list[str]] = {"own": [], "env": [], "options": []}
+    listed: list[tuple[tuple[str, ...], Any]] = []
+    room = _WORDS_BUDGET
+    leaves = (leaf for key, item in request.items() if key != "operation" for leaf in _flatten(item, (str(key),)))
+    for path, value in leaves:
+        said = _in_words(path, value)
+        if said is not None and not said[0]:
+            continue
+        if said is None or len(said[1]) + 2 > room:
+            listed.append((path, value))
+        else:
+            groups[said[0]].append(said[1])
+            room -= len(said[1]) + 2
+    words = groups["own"]
+    if groups["env"]:
+        words.append("env " + ", ".join(groups["env"]))
+    if groups["options"]:
+        words.append("options " + ", ".join(groups["options"]))
+    return words, _listed(listed)
 
 
 def approval_message(request: ApprovalRequest, approvers: str) -> Message:
@@ -53,10 +133,12 @@ def approval_message(request: ApprovalRequest, approvers: str) -> Message:
     lines = [f"🔐 <@{request.requested_by}> asks to run {what}"]
     if request.message:
         lines.append(f"> {truncate_escaped(request.message, 500)}")
-    changes = overrides(request.request)
-    if changes:
-        lines.append("With " + "; ".join(changes))
+    words, fields = overrides(request.request)
+    if words:
+        lines.append("With " + "; ".join(words))
     blocks: list[Block] = [section("\n".join(lines))]
+    if fields:
+        blocks.append(section("It also sets:\n" + code_block(fields, SECTION_TEXT - 100)))
     if request.preview is not None:
         blocks.append(section(preview_text(request)))
     elif request.state == "previewing":

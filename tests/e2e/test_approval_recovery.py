@@ -1,6 +1,6 @@
-"""The approval flow when creating goes wrong, and what the requester is shown: a lost update create never adopts
-the preview, a request is never stuck in ``creating``, and the requester hears before the preview runs. Real
-Redis, the emulator's faults, the fake Slack's logs."""
+"""The approval flow when creating goes wrong, and what requesters and approvers are shown: a lost update create never
+adopts the preview, a request is never stuck in ``creating``, the requester hears before the preview runs, and
+approvers see every override. Real Redis, the emulator's faults, the fake Slack's logs."""
 
 from __future__ import annotations
 
@@ -144,3 +144,12 @@ async def test_the_requester_hears_approval_is_needed_before_the_preview_runs(ga
     assert told[0]["at"] < instant(preview["at"])  # told before the preview was created
     [answer] = await result.responses()
     assert "Preview #1 is running" in text_of(answer)  # then the command's answer says how the preview started
+
+
+async def test_approvers_see_every_override(gated: Bot) -> None:  # noqa: F811
+    fork = "https://github.com/mallory/web.git"
+    command = f"update web/dev --set sourceContext.git.repoUrl={fork} --set executorContext.executorImage=evil/x:1"
+    message = await request_message(gated, command)
+    shown = sections(message)
+    assert f'sourceContext.git.repoUrl = "{fork}"' in shown
+    assert 'executorContext.executorImage.reference = "evil/x:1"' in shown
