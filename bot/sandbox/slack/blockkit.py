@@ -139,12 +139,20 @@ _BLOCKS = {
 def fill_ids(blocks: list[Any], salt: str) -> list[Any]:
     """Slack gives every block a block_id and every element an action_id when the app left them out."""
     filled: list[Any] = []
+    # Unique within the message, like Slack's: five hex digits of a hash collide about once in 800 messages of 50.
+    used = {block.get("block_id") for block in blocks if isinstance(block, dict)}
     for index, block in enumerate(blocks):
         if not isinstance(block, dict):
             filled.append(block)
             continue
         block = dict(block)
-        block.setdefault("block_id", _short_id(f"{salt}:{index}"))
+        if "block_id" not in block:
+            block_id, attempt = _short_id(f"{salt}:{index}"), 0
+            while block_id in used:
+                attempt += 1
+                block_id = _short_id(f"{salt}:{index}:{attempt}")
+            used.add(block_id)
+            block["block_id"] = block_id
         for key in ("elements", "accessory", "element"):
             if key in block:
                 block[key] = _fill_action_ids(block[key], f"{salt}:{index}:{key}")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.sandbox.slack.blockkit import fill_ids
 from tests.integration.sandbox_slack.threaded import ThreadedSlack
 
 Block = dict[str, Any]
@@ -143,3 +144,13 @@ def test_structural_mistakes_are_named(threaded_slack: ThreadedSlack, blocks: li
 
     assert answer["error"] == "invalid_blocks"
     assert any(message in m for m in answer["response_metadata"]["messages"]), answer
+
+
+def test_filled_in_block_ids_never_collide_even_when_the_hash_would() -> None:
+    # 5 hex digits of sha1: among 2,000 blocks some seeds share a prefix; every filled-in id must still be unique.
+    blocks = [{"type": "divider"} for _ in range(2000)]
+    ids = [block["block_id"] for block in fill_ids(blocks, "salt")]
+    assert len(set(ids)) == len(ids)
+    taken = fill_ids([{"type": "divider"}], "s")[0]["block_id"]  # what the first block would get
+    given = fill_ids([{"type": "divider"}, {"type": "divider", "block_id": taken}], "s")
+    assert given[0]["block_id"] != taken  # an id the app chose is not handed out again
