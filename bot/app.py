@@ -44,6 +44,7 @@ from handlers import actions, commands, events, views
 
 log = logging.getLogger(__name__)
 PULUMI_FRESH = 60.0  # seconds: an answer from Pulumi this recent makes a readiness probe unnecessary
+LIVENESS_REDIS_TIMEOUT = 2.0  # seconds: a hanging Redis must not make a liveness probe time out
 
 
 def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> AsyncWebClient:
@@ -178,8 +179,10 @@ async def liveness(deps: Deps, watcher: Watcher | None, socket: AsyncSocketModeH
         return {"ok": False, "reason": "Socket Mode is not connected"}
     if watcher is not None:
         try:
-            alive = await deps.watches.alive(watcher.replica)
-        except StoreUnavailable:  # Redis is readiness's concern: restarting the process would not bring it back
+            # Within a liveness probe's timeout (4 s in deploy/k8s) even when Redis hangs rather than refuses.
+            async with asyncio.timeout(LIVENESS_REDIS_TIMEOUT):
+                alive = await deps.watches.alive(watcher.replica)
+        except (StoreUnavailable, TimeoutError):  # Redis is readiness's concern: a restart would not bring it back
             return {"ok": True, "watcher": "unknown while Redis is unavailable"}
         if not alive:
             return {"ok": False, "reason": "the watcher has not completed a round recently"}

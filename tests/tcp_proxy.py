@@ -14,6 +14,8 @@ class TcpProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self, port: int = 0) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", port)
@@ -32,6 +34,13 @@ class TcpProxy:
     async def restore(self) -> None:
         await self.start(self.port)
 
+    def stall(self) -> None:
+        """Keep every connection open but pass nothing on: the service hangs rather than goes away."""
+        self._flowing.clear()
+
+    def unstall(self) -> None:
+        self._flowing.set()
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             target_reader, target_writer = await asyncio.open_connection(*self.target)
@@ -43,10 +52,10 @@ class TcpProxy:
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):

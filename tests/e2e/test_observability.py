@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from urllib.parse import urlsplit
@@ -90,6 +91,29 @@ async def test_readiness_follows_redis_and_pulumi(
             await pulumi_sandbox.add_fault(path="/metadata$", drop=True)
             # Pulumi answered just now (the probe above), so readiness still trusts it for a minute.
             assert (await get(bot, "/readyz"))[0] == 200
+
+
+async def test_liveness_answers_within_the_probe_timeout_while_redis_hangs(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    target = urlsplit(redis_url)
+    async with tcp_proxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        proxied = redis_url.replace(f":{target.port}/", f":{proxy.port}/")
+        async with running_bot("serve", slack_sandbox, pulumi_sandbox, proxied, watch_loop=True) as bot:
+
+            async def live() -> int:
+                return (await get(bot, "/healthz"))[0]
+
+            assert await eventually(live, lambda status: status == 200) == 200  # the watcher's first round
+            proxy.stall()
+            try:
+                started = asyncio.get_running_loop().time()
+                status, body = await get_json(bot, "/healthz")
+                took = asyncio.get_running_loop().time() - started
+            finally:
+                proxy.unstall()
+            assert took < 4  # the probe's timeout in deploy/k8s
+            assert (status, body) == (200, {"ok": True, "watcher": "unknown while Redis is unavailable"})
 
 
 async def test_liveness_needs_the_watcher_going(
