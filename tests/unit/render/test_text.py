@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render.help import help_message
-from bot.render.text import ELLIPSIS, code_block, escape, truncate, truncate_escaped
+from bot.command import SPECS
+from bot.render.help import _packed, help_message
+from bot.render.text import ELLIPSIS, SECTION_TEXT, code_block, escape, truncate, truncate_escaped
 
 
 def test_escape_defuses_mentions_and_links() -> None:
@@ -57,3 +58,26 @@ def test_help_lists_every_command_and_details_one() -> None:
     detail = str(help_message("logs").block_dicts())
     assert "--count" in detail
     assert "Examples" in detail
+
+
+def test_the_overview_shows_an_example_of_every_command_and_stays_in_sections_of_3000() -> None:
+    blocks = help_message().block_dicts()
+    sections = [block["text"]["text"] for block in blocks if block["type"] == "section"]
+    assert all(len(text) <= SECTION_TEXT for text in sections)
+    assert not any(text.endswith(ELLIPSIS) for text in sections)  # nothing was cut to fit
+    everything = "\n".join(sections)
+    for verb, spec in SPECS.items():
+        if spec.examples:
+            assert f"`/deploy {escape(spec.examples[0])}`" in everything, verb
+    settings_only = str(help_message("settings").block_dicts())
+    assert "/deploy settings set web/dev sourceContext.git.branch=refs/heads/main" in settings_only
+    assert "/deploy status" not in settings_only
+
+
+@given(st.lists(st.text(min_size=1, max_size=700), max_size=60), st.integers(min_value=50, max_value=3000))
+def test_help_entries_are_packed_into_sections_that_fit_in_order(entries: list[str], limit: int) -> None:
+    texts = _packed(entries, limit)
+    assert "\n".join(texts) == "\n".join(entries)  # nothing lost, nothing reordered
+    for text in texts:
+        assert len(text) <= limit or text in entries  # only an entry too long on its own may exceed it
+    assert len(texts) <= len(entries)
