@@ -271,8 +271,12 @@ class Watcher:
         return watch
 
     async def _reschedule(self, poll: Poll, factor: float) -> None:
-        if await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor)):
-            self._serve_poke(poll.watch.deployment_id)  # poked while it was being polled: once more, now
+        # Poked while it was being polled: once more, now — a webhook's poke read alone, a snapshot's by the rounds.
+        poked = await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
+        if poked == "poke":
+            self._serve_poke(poll.watch.deployment_id)
+        elif poked == "snapshot":
+            self.wake()
 
     async def _retire(self, poll: Poll) -> None:
         await self.watches.retire(poll.watch.deployment_id, poll.token)

@@ -115,15 +115,20 @@ class BudgetKeeper:
 
     async def take(self, limits: Sequence[Limit]) -> Denied | None:
         """None when one token was taken from every bucket of ``limits``, else how long to wait and for which."""
+        [answer] = await self.take_each([limits])
+        return answer
+
+    async def take_each(self, calls: Sequence[Sequence[Limit]]) -> list[Denied | None]:
+        """``take`` for each call, in order: one Redis round trip for all of them."""
         if self._redis_worth_trying():
             try:
-                denied = await self._shared.take(limits)
+                answers = await self._shared.take_each(calls)
             except StoreUnavailable:
                 self._redis_down()
             else:
                 self._redis_up()
-                return denied
-        return self._local.take(limits)
+                return answers
+        return [self._local.take(limits) for limits in calls]
 
     async def block(self, limit: Limit, seconds: float) -> None:
         """Slack said 429: nobody takes from ``limit`` for ``seconds``."""

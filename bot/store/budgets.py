@@ -22,37 +22,52 @@ from bot.store import keys
 
 T = TypeVar("T")
 
-# KEYS: n buckets, then their n block flags. ARGV: n, then per bucket: refill per ms, burst, ttl ms.
-# Takes one token from every bucket or from none; answers {0, 0}, or {ms to wait, 1-based index of who said no}.
+# Takes for several calls at once, in order (the outbox asks for its most urgent lanes first): each call takes one
+# token from every one of its buckets or from none. KEYS: per call, its n buckets then their n block flags. ARGV: the
+# number of calls, then per call n and, per bucket, refill per ms, burst, ttl ms. Answers per call {0, 0} when taken,
+# else {ms to wait, 1-based index of the bucket that said no}. A bucket two calls share is refilled once and each
+# takes from what the other left.
 _TAKE = """
-local n = tonumber(ARGV[1])
-local wait, denied = 0, 0
-for i = 1, n do
-  local left = redis.call('PTTL', KEYS[n + i])
-  if left > wait then wait, denied = left, i end
-end
-if wait > 0 then return {wait, denied} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local levels = {}
-for i = 1, n do
-  local rate, burst = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
-  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
-  local tokens, at = tonumber(state[1]), tonumber(state[2])
-  if tokens == nil or at == nil then tokens, at = burst, now end
-  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-  levels[i] = tokens
-  if tokens < 1 then
-    local need = math.ceil((1 - tokens) / rate)
-    if need > wait then wait, denied = need, i end
+local a, k = 2, 1
+local levels, ttls, out = {}, {}, {}
+for call = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  local wait, denied = 0, 0
+  for i = 1, n do
+    local left = redis.call('PTTL', KEYS[k + n + i - 1])
+    if left > wait then wait, denied = left, i end
   end
+  if wait == 0 then
+    for i = 1, n do
+      local key, rate, burst = KEYS[k + i - 1], tonumber(ARGV[a + 3 * i - 2]), tonumber(ARGV[a + 3 * i - 1])
+      if levels[key] == nil then
+        local state = redis.call('HMGET', key, 'tokens', 'at')
+        local tokens, at = tonumber(state[1]), tonumber(state[2])
+        if tokens == nil or at == nil then tokens, at = burst, now end
+        levels[key] = math.min(burst, tokens + math.max(0, now - at) * rate)
+      end
+      if levels[key] < 1 then
+        local need = math.ceil((1 - levels[key]) / rate)
+        if need > wait then wait, denied = need, i end
+      end
+    end
+  end
+  if wait == 0 then
+    for i = 1, n do
+      local key = KEYS[k + i - 1]
+      levels[key], ttls[key] = levels[key] - 1, ARGV[a + 3 * i]
+    end
+  end
+  out[#out + 1], out[#out + 2] = wait, denied
+  a, k = a + 1 + 3 * n, k + 2 * n
 end
-if wait > 0 then return {wait, denied} end
-for i = 1, n do
-  redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i] - 1), 'at', tostring(now))
-  redis.call('PEXPIRE', KEYS[i], ARGV[3 * i + 1])
+for key, ttl in pairs(ttls) do
+  redis.call('HSET', key, 'tokens', tostring(levels[key]), 'at', tostring(now))
+  redis.call('PEXPIRE', key, ttl)
 end
-return {0, 0}
+return out
 """
 # KEYS: the block flag, its bucket. ARGV: block ms, bucket ttl ms. Keeps the longer of two blocks, and empties the
 # bucket: Slack's own bucket is empty when it answers 429, so ours must not burst again the moment the block ends.
@@ -120,14 +135,25 @@ class SendBudgets:
 
     async def take(self, limits: Sequence[Limit]) -> Denied | None:
         """One token from every bucket in ``limits`` (all or none); None when taken."""
-        bucket_keys = [keys.send_bucket(limit.method, limit.scope) for limit in limits]
-        block_keys = [keys.send_blocked(limit.method, limit.scope) for limit in limits]
-        args: list[str | float | int] = [len(limits)]
-        for limit in limits:
-            rate = limit.rate
-            args += [rate.per_second / 1000, rate.burst, rate.refill_ms + keys.SEND_BUCKET_MARGIN_MS]
-        wait_ms, denied = await self._call(self._take(keys=[*bucket_keys, *block_keys], args=args))
-        return None if int(denied) == 0 else Denied(int(wait_ms) / 1000, limits[int(denied) - 1])
+        [answer] = await self.take_each([limits])
+        return answer
+
+    async def take_each(self, calls: Sequence[Sequence[Limit]]) -> list[Denied | None]:
+        """``take`` for each call, in order, in one round trip."""
+        names: list[str] = []
+        args: list[str | float | int] = [len(calls)]
+        for limits in calls:
+            names += [keys.send_bucket(limit.method, limit.scope) for limit in limits]
+            names += [keys.send_blocked(limit.method, limit.scope) for limit in limits]
+            args.append(len(limits))
+            for limit in limits:
+                rate = limit.rate
+                args += [rate.per_second / 1000, rate.burst, rate.refill_ms + keys.SEND_BUCKET_MARGIN_MS]
+        flat = await self._call(self._take(keys=names, args=args)) if calls else []
+        answers: list[Denied | None] = []
+        for limits, wait_ms, denied in zip(calls, flat[::2], flat[1::2], strict=True):
+            answers.append(None if int(denied) == 0 else Denied(int(wait_ms) / 1000, limits[int(denied) - 1]))
+        return answers
 
     async def block(self, limit: Limit, seconds: float) -> None:
         """Nobody takes from ``limit`` for ``seconds`` (Slack's Retry-After), and its bucket starts again empty."""

@@ -11,7 +11,7 @@ All keys live under ``deploybot:``:
     watch:{id}                string  Watch JSON: what has been reported of a deployment so far
     watches                   zset    deployment id -> when it is next due for a poll (epoch ms)
     lease:{id}                string  the token of the replica polling that watch (TTL: the lease, a few rounds)
-    poke:{id}                 string  a webhook asked for a poll while the watch was leased (TTL: a minute)
+    poke:{id}                 string  a webhook (1) or snapshot (s) asked for a poll while it was leased (TTL: 1 min)
     version:{stack}:{v}       string  the id of stack's deployment number v, while it is watched (webhooks name v)
     heartbeat:watcher:{r}     string  replica r's watcher loop completed a round recently (TTL: a few rounds)
     subscriptions             hash    "{channel}\t{pattern}" -> comma-separated events (queued,started,…)

@@ -47,9 +47,26 @@ if not redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', tonumber(ARGV[3])) then r
 redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
 return 1
 """
+# KEYS: schedule. ARGV: now ms, poke ttl ms, then ids. Each followed id is due now; one being polled (leased) is
+# poked instead, without overwriting a webhook's poke: its poll's reschedule makes it due at once. (Making a leased
+# watch due now would put it ahead of the due ones a claim can take, and a claim's LIMIT would stop at it.)
+_HURRY = """
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZSCORE', KEYS[1], id) then
+    if redis.call('EXISTS', 'deploybot:lease:' .. id) == 1 then
+      redis.call('SET', 'deploybot:poke:' .. id, 's', 'NX', 'PX', tonumber(ARGV[2]))
+    else
+      redis.call('ZADD', KEYS[1], 'LT', ARGV[1], id)
+    end
+  end
+end
+return 0
+"""
 # KEYS: schedule, lease, watch, poke. ARGV: id, token, watch json ('' = unchanged), ttl s, action, due ms, lease ms.
 # action: keep (save only) | renew (extend the lease) | due (release, next poll at ARGV[6]) | retire (release, done)
-# Returns 0 when the lease is not ARGV[2]'s, 2 when 'due' found a poke (the watch is due at once), else 1.
+# Returns 0 when the lease is not ARGV[2]'s; for 'due', 2 when it found a webhook's poke, 3 when it found a
+# snapshot's (either way the watch is due at once); else 1.
 _FENCED = """
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4])) end
@@ -57,10 +74,11 @@ if ARGV[5] == 'renew' then
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[7]))
   redis.call('ZADD', KEYS[1], ARGV[6], ARGV[1])
 elseif ARGV[5] == 'due' then
-  local poked = redis.call('DEL', KEYS[4]) == 1
-  redis.call('ZADD', KEYS[1], poked and '0' or ARGV[6], ARGV[1])
-  redis.call('DEL', KEYS[2])
-  if poked then return 2 end
+  local poke = redis.call('GET', KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[4])
+  redis.call('ZADD', KEYS[1], poke and '0' or ARGV[6], ARGV[1])
+  if poke == 's' then return 3 end
+  if poke then return 2 end
 elseif ARGV[5] == 'retire' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('DEL', KEYS[2], KEYS[4])
@@ -95,6 +113,7 @@ class Watches:
         self._claim = redis.register_script(_CLAIM)
         self._claim_one = redis.register_script(_CLAIM_ONE)
         self._fenced_script = redis.register_script(_FENCED)
+        self._hurry = redis.register_script(_HURRY)
 
     async def _call(self, operation: Awaitable[T]) -> T:
         try:
@@ -153,10 +172,11 @@ class Watches:
         ttl = keys.FINISHED_WATCH_TTL if finished else keys.WATCH_TTL
         await self._fenced(watch.deployment_id, token, "keep", body=watch.model_dump_json(), ttl=ttl)
 
-    async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> bool:
-        """Release the lease; the next poll is due at ``due_ms``, or at once if the watch was poked meanwhile —
-        then this returns True."""
-        return await self._fenced(deployment_id, token, "due", due_ms=due_ms) == 2
+    async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> Literal["poke", "snapshot"] | None:
+        """Release the lease; the next poll is due at ``due_ms`` — or at once if it was poked meanwhile, and then
+        this says by what: a webhook (``"poke"``) or a snapshot that saw it change (``"snapshot"``)."""
+        outcome = await self._fenced(deployment_id, token, "due", due_ms=due_ms)
+        return "poke" if outcome == 2 else "snapshot" if outcome == 3 else None
 
     async def retire(self, deployment_id: str, token: str) -> None:
         """Stop polling a finished deployment; its record stays for a day (buttons still find it)."""
@@ -178,10 +198,12 @@ class Watches:
         return score is not None
 
     async def hurry(self, deployment_ids: Collection[str], now_ms: float) -> None:
-        """Make followed deployments due now (a snapshot saw them change); others are left alone. A watch being
-        polled keeps its lease: its poll reschedules it after reading what changed."""
+        """Make followed deployments due now (a snapshot saw them change); others are left alone. One being polled
+        keeps its lease, and its poll's reschedule makes it due at once again: that poll may have read the
+        deployment before the change."""
         if deployment_ids:
-            await self._call(self.redis.zadd(keys.WATCHES, dict.fromkeys(deployment_ids, now_ms), xx=True, lt=True))
+            args: list[str | int | float] = [now_ms, keys.POKE_TTL_MS, *deployment_ids]
+            await self._call(self._hurry(keys=[keys.WATCHES], args=args))
 
     async def _fenced(
         self, deployment_id: str, token: str, action: str, *, body: str = "", ttl: int = 0, due_ms: float = 0,

@@ -265,3 +265,25 @@ async def test_a_post_whose_caller_gave_up_before_it_went_out_is_not_sent(
         await kept
     assert abandoned.cancelled()
     assert texts(await slack.messages(CHANNEL)) == ["still wanted"]
+
+
+async def test_the_budgets_of_many_waiting_lanes_are_asked_for_in_a_few_round_trips(
+    slack: SlackSandbox, chat: Chat, redis: aioredis.Redis
+) -> None:
+    # One Redis call per Slack call made the dispatcher the bottleneck with hundreds of calls a second.
+    async with Outbox(chat, redis, budgets=FAST) as outbox:
+        parents = [await outbox.post(CHANNEL, text_message(f"deployment {d}")) for d in range(120)]
+    await slack.set_rate_limits(False)
+    roomy = Rate(1e6, 1000)  # budgets that refuse nothing: only the number of round trips is measured
+    outbox = Outbox(chat, redis, budgets=Budgets(roomy, roomy, roomy))
+    before = await script_calls(redis)
+    edits = [asyncio.create_task(outbox.update(CHANNEL, ts, text_message("✓ done"))) for ts in parents]
+    await asyncio.sleep(0)  # every edit is queued before the dispatcher starts
+    async with outbox:
+        await asyncio.gather(*edits)
+    assert await script_calls(redis) - before == 3  # 120 lanes, 50 a round trip
+
+
+async def script_calls(redis: aioredis.Redis) -> int:
+    stats = await redis.info("commandstats")
+    return sum(int(stats.get(name, {}).get("calls", 0)) for name in ("cmdstat_evalsha", "cmdstat_eval"))

@@ -32,6 +32,36 @@ async def test_replicas_racing_for_one_bucket_get_exactly_its_burst(redis: aiore
     assert all(denied.limit == CHANNEL and 0 < denied.wait <= 1.0 for denied in refusals)
 
 
+async def test_several_calls_asked_at_once_are_served_in_order_and_share_their_buckets(redis: aioredis.Redis) -> None:
+    budgets = SendBudgets(redis)
+    other = Limit("chat.postMessage", "C2", Rate(100.0, 100))
+    update = Limit("chat.update", "workspace", Rate(1.0, 1))
+    calls = [[CHANNEL, WORKSPACE]] * 4 + [[other, WORKSPACE]] * 18 + [[update], [update]]
+    answers = await budgets.take_each(calls)
+    # C1's burst of 3 goes to the first three; the fourth is refused by C1 and takes nothing from the workspace,
+    # so 17 of C2's calls fit in the workspace's 20; the first update takes the only token, the second waits.
+    assert [a is None for a in answers[:4]] == [True, True, True, False]
+    assert answers[3] is not None
+    assert answers[3].limit == CHANNEL
+    assert [a is None for a in answers[4:22]] == [True] * 17 + [False]
+    assert answers[21] is not None
+    assert answers[21].limit == WORKSPACE
+    assert [a is None for a in answers[22:]] == [True, False]
+    assert await budgets.take([CHANNEL]) is not None  # what the batch took is gone for the next caller too
+    assert await budgets.take_each([]) == []
+
+
+async def test_a_blocked_budget_refuses_its_calls_in_a_batch_and_not_the_others(redis: aioredis.Redis) -> None:
+    budgets = SendBudgets(redis)
+    await budgets.block(CHANNEL, 5)
+    other = Limit("chat.postMessage", "C2", Rate(1.0, 3))
+    answers = await budgets.take_each([[CHANNEL, WORKSPACE], [other, WORKSPACE]])
+    assert answers[0] is not None
+    assert answers[0].limit == CHANNEL
+    assert 4 < answers[0].wait <= 5
+    assert answers[1] is None
+
+
 async def test_a_refused_call_takes_nothing_from_the_other_buckets(redis: aioredis.Redis) -> None:
     budgets = SendBudgets(redis)
     for _ in range(3):

@@ -64,7 +64,7 @@ async def test_reschedule_releases_and_retire_forgets(redis: aioredis.Redis) -> 
     watches = Watches(redis)
     await watches.add(watch(), due_ms=0)
     [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
-    assert await watches.reschedule("d-1", token, due_ms=10) is False  # not poked
+    assert await watches.reschedule("d-1", token, due_ms=10) is None  # not poked
     [(_, token)] = await watches.claim(now_ms=10, lease_ms=30_000, limit=10)
     await watches.retire("d-1", token)
     assert await watches.claim(now_ms=10**13, lease_ms=30_000, limit=10) == []
@@ -78,9 +78,36 @@ async def test_a_poke_makes_a_watch_due_now_even_while_it_is_being_polled(redis:
     await watches.add(watch(), due_ms=0)
     [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
     assert await watches.poke("d-1", now_ms=2) is True  # arrives mid-poll
-    assert await watches.reschedule("d-1", token, due_ms=10**12) is True  # the poller asks for a later poll…
+    assert await watches.reschedule("d-1", token, due_ms=10**12) == "poke"  # the poller asks for a later poll…
     assert [w.deployment_id for w, _ in await watches.claim(now_ms=3, lease_ms=30_000, limit=10)] == ["d-1"]  # …no
     assert await watches.poke("d-404", now_ms=2) is False
+
+
+async def test_a_snapshots_hurry_makes_idle_watches_due_and_marks_the_ones_being_polled(
+    redis: aioredis.Redis,
+) -> None:
+    watches = Watches(redis)
+    for name in ("d-1", "d-2"):
+        await watches.add(watch().model_copy(update={"deployment_id": name}), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=1)  # d-1 is being polled
+    await watches.reschedule("d-2", (await watches.claim(now_ms=1, lease_ms=30_000, limit=1))[0][1], due_ms=10**12)
+    await watches.hurry({"d-1", "d-2", "d-404"}, now_ms=5)
+    # d-2 is due now; d-1 keeps its lease and is not at the head of the schedule (a claim would stop at it)...
+    assert [w.deployment_id for w, _ in await watches.claim(now_ms=5, lease_ms=30_000, limit=1)] == ["d-2"]
+    # ...and its poll's reschedule makes it due at once, telling the poller a snapshot asked.
+    assert await watches.reschedule("d-1", token, due_ms=10**12) == "snapshot"
+    assert [w.deployment_id for w, _ in await watches.claim(now_ms=6, lease_ms=30_000, limit=10)] == ["d-1"]
+    assert await redis.exists("deploybot:watch:d-404") == 0  # an unfollowed deployment is left alone
+    assert await watches.pending() == 2
+
+
+async def test_a_webhooks_poke_is_not_overwritten_by_a_snapshots(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
+    await watches.poke("d-1", now_ms=2)
+    await watches.hurry({"d-1"}, now_ms=3)
+    assert await watches.reschedule("d-1", token, due_ms=10**12) == "poke"  # still read alone, as a poke is
 
 
 async def test_adding_twice_keeps_the_first(redis: aioredis.Redis) -> None:
