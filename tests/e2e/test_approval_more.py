@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, text_of
+from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, running_bot, text_of
 from tests.e2e.test_approval_recovery import request_id, sections
 from tests.e2e.test_approvals import click, creates, current, gated, request_message  # noqa: F401  # gated: fixture
 from tests.pulumi_sandbox import PulumiSandbox
+from tests.slack_sandbox import SlackSandbox
 
 PREVIEW_FIRST = "[defaults]\npreview_first = true\n"
 REPO = "https://github.com/acme/web.git"
@@ -166,6 +168,56 @@ async def test_a_secret_waits_only_as_ciphertext_and_runs_as_a_secret(
 
 
 # 2. preview_first ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.policy(PREVIEW_FIRST)
+async def test_the_approval_message_shows_what_the_preview_would_change(gated: Bot) -> None:  # noqa: F811
+    await emulator_update(gated.pulumi, "acme/web/dev")  # resources exist …
+    await gated.pulumi.push(REPO, "refs/heads/main")  # … and the code moved on since
+    await gated.slack.command("U_CARA", CHANNEL, "update web/dev")
+    await channel_message(gated, "Preview #2 is running")
+    for _ in range(12):
+        await gated.tick()
+    opened = await channel_message(gated, "approval.approve")
+    request = await gated.deps.requests.get(request_id(opened))
+    assert request is not None
+    assert request.preview is not None
+    path = f"stacks/acme/web/dev/deployments/{request.preview.deployment_id}/updates"
+    updates = await emulator_get(gated.pulumi, path)
+    changes: dict[str, int] = {}
+    for update in updates:
+        for kind, count in (update["info"].get("resourceChanges") or {}).items():
+            changes[kind] = changes.get(kind, 0) + count
+    changed = {kind: n for kind, n in changes.items() if n and kind != "same"}
+    assert changed, f"the emulator's preview changed nothing: {changes}"
+    shown = sections(opened)
+    for kind, n in changed.items():
+        assert f"{n} to {kind}" in shown, (kind, shown)
+    assert "The update will run exactly that commit." in shown
+
+
+async def test_a_preview_that_reports_no_commit_is_not_offered_for_approval(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object, tmp_path: Path
+) -> None:
+    policy = policy_file(tmp_path, PREVIEW_FIRST)
+    async with (
+        commitless(pulumi_sandbox) as pulumi_url,
+        running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, DEPLOYBOT_POLICY=policy,
+                    PULUMI_BACKEND_URL=pulumi_url) as bot,
+    ):  # fmt: skip
+        await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+        await channel_message(bot, "Preview #1 is running")
+        for _ in range(12):
+            await bot.tick()
+        closed = await channel_message(bot, "could not be pinned")
+        shown = sections(closed)
+        assert "the preview reported no commit" in shown
+        assert "✓ Preview #1" in shown  # the preview itself succeeded, and says so
+        assert "exactly that commit" not in shown
+        blocks = text_of(closed["blocks"])
+        assert "approval.approve" not in blocks
+        assert "approval.retry" not in blocks  # Retry would not pin it either
+        assert [c["body"]["operation"] for c in await creates(bot)] == ["preview"]
 
 
 # 3. A paused stack -----------------------------------------------------------------------------------------------
