@@ -223,6 +223,31 @@ async def test_a_preview_that_reports_no_commit_is_not_offered_for_approval(
 # 3. A paused stack -----------------------------------------------------------------------------------------------
 
 
+async def test_approved_while_the_stack_is_paused_it_waits_in_the_queue(gated: Bot) -> None:  # noqa: F811
+    assert "paused deployments for" in text_of(await channel_message_after(gated, "U_ANA", "pause web/dev"))
+    message = await request_message(gated)
+    await click(gated, "U_BEN", message, "approval.approve")
+    parent = await channel_message(gated, "approved by <@U_BEN>")
+    assert parent["ts"] == message["ts"]
+    [create] = await creates(gated)
+    assert create["status"] == 202  # a paused stack is not a failure: the deployment exists, queued
+    assert "Could not start" not in text_of(parent)
+    await gated.tick()
+    waiting = await channel_message(gated, "⏸ paused: it will start when deployments are resumed")
+    assert waiting["ts"] == message["ts"]
+    assert "deployment.cancel" in text_of(waiting["blocks"])
+    request = await gated.deps.requests.get(request_id(message))
+    assert request is not None
+    assert request.state == "running"
+    assert request.deployment_id is not None
+    await channel_message_after(gated, "U_ANA", "resume web/dev")
+    await gated.pulumi.run_until_idle()
+    await gated.watcher.poll_once()
+    done = await channel_message(gated, "*update* `acme/web/dev` #1 — ✓ succeeded")
+    assert done["ts"] == message["ts"]
+    assert len(await creates(gated)) == 1
+
+
 async def channel_message_after(bot: Bot, user: str, command: str) -> dict[str, Any]:
     """Run ``command`` and return the channel message it announced (pause, resume, settings)."""
     before = {m["ts"] for m in await bot.slack.messages(CHANNEL)}
