@@ -4,6 +4,7 @@ Real Redis, the emulator and the fake Slack over HTTP; nothing of the bot is rep
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -261,6 +262,33 @@ async def channel_message_after(bot: Bot, user: str, command: str) -> dict[str, 
 
 
 # 4. A create Pulumi refuses --------------------------------------------------------------------------------------
+
+
+async def test_a_create_pulumi_refuses_with_a_4xx_shows_why_and_retry_creates_once(gated: Bot) -> None:  # noqa: F811
+    # The emulator's faults only answer 429/5xx; a real 400 comes from a stack with no source to deploy.
+    await gated.pulumi.create_stacks("web/bare", with_settings=False)
+    message = await request_message(gated, "update web/bare")
+    await click(gated, "U_BEN", message, "approval.approve")
+    failed = await channel_message(gated, "Could not start")
+    assert failed["ts"] == message["ts"]
+    assert "Pulumi refused: " in sections(failed)
+    assert "no source" in sections(failed)
+    assert "approval.retry" in text_of(failed["blocks"])
+    assert [c["status"] for c in await creates(gated)] == [400]
+    await click(gated, "U_CARA", failed, "approval.retry")  # nothing changed: refused again, Retry still offered
+    await eventually(lambda: creates(gated), lambda made: len(made) == 2)
+    await eventually(lambda: state_of(gated, message), lambda state: state == "failed")
+    again = await current(gated, message)
+    assert "approval.retry" in text_of(again["blocks"])
+    assert "no source" in sections(again)
+    fixed = await channel_message_after(gated, "U_ANA", f"settings set web/bare sourceContext.git.repoUrl={REPO}")
+    assert "changed the deployment settings" in text_of(fixed)
+    await click(gated, "U_CARA", again, "approval.retry")
+    parent = await channel_message(gated, "deployment.cancel")
+    assert parent["ts"] == message["ts"]
+    assert "approved by <@U_BEN>" in text_of(parent)
+    await asyncio.sleep(0.3)
+    assert [c["status"] for c in await creates(gated)] == [400, 400, 202]  # one deployment, made once
 
 
 # 5. Expiry through the watcher's loop ----------------------------------------------------------------------------
