@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +293,32 @@ async def test_a_create_pulumi_refuses_with_a_4xx_shows_why_and_retry_creates_on
 
 
 # 5. Expiry through the watcher's loop ----------------------------------------------------------------------------
+
+
+async def test_a_request_expires_through_the_watchers_own_loop(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object, tmp_path: Path
+) -> None:
+    policy = policy_file(tmp_path, '[defaults]\nexpires_after = "1m"\n')  # the shortest a policy allows
+    async with running_bot(
+        "serve", slack_sandbox, pulumi_sandbox, redis_url, watch_loop=True, DEPLOYBOT_POLICY=policy
+    ) as bot:
+        message = await request_message(bot)
+        await asyncio.sleep(0.3)  # the loop runs rounds meanwhile; the request is not due yet
+        assert "0 of 1" in text_of((await current(bot, message))["blocks"])
+        # A minute is too long to wait in a test: the gate's clock (its injected dependency) moves past it instead,
+        # and the watcher's regular rounds find the request due.
+        bot.deps.gate.clock = lambda: datetime.now(UTC) + timedelta(seconds=61)
+        closed = await channel_message(bot, "⌛ Expired")
+        assert closed["ts"] == message["ts"]
+        assert "approval." not in text_of(closed["blocks"])  # no buttons left
+        told = text_of(await bot.slack.ephemerals("U_CARA", min=2))
+        assert "Your request to run *update* `acme/web/dev`: ⌛ Expired" in told
+        assert await creates(bot) == []
+        request = await bot.deps.requests.get(request_id(message))
+        assert request is not None
+        assert request.state == "expired"
+        [entry] = [e for e in await bot.deps.audit.recent(stack="acme/web/dev") if e.action == "expired"]
+        assert (entry.user, entry.request_id) == ("U_CARA", request_id(message))
 
 
 # 6. The audit trail ----------------------------------------------------------------------------------------------
