@@ -322,3 +322,63 @@ async def test_a_request_expires_through_the_watchers_own_loop(
 
 
 # 6. The audit trail ----------------------------------------------------------------------------------------------
+
+
+async def test_the_audit_trail_records_every_kind_of_change(gated: Bot) -> None:  # noqa: F811
+    withdrawn = await request_message(gated)
+    await click(gated, "U_CARA", withdrawn, "approval.withdraw")
+    await channel_message(gated, "Withdrawn by <@U_CARA>")
+    approved = await request_message(gated)
+    await click(gated, "U_BEN", approved, "approval.approve")
+    parent = await channel_message(gated, "deployment.cancel")
+    await click(gated, "U_CARA", parent, "deployment.cancel")  # the requester cancels their own
+    await eventually(
+        lambda: gated.pulumi.requests(), lambda seen: any(str(r["path"]).endswith("/cancel") for r in seen)
+    )
+    await channel_message_after(gated, "U_ANA", "pause web/dev")
+    await channel_message_after(gated, "U_ANA", "resume web/dev")
+    await channel_message_after(gated, "U_ANA", "settings set web/dev operationContext.environmentVariables.TIER=gold")
+    await channel_message_after(gated, "U_ANA", "pause --org")
+    entries = await eventually(
+        lambda: gated.deps.audit.recent(stack="acme/web/dev", limit=50),
+        lambda found: {"cancelled", "settings_changed"} <= {e.action for e in found},
+    )
+    did = {(e.action, e.user) for e in entries}
+    assert did >= {
+        ("requested", "U_CARA"),
+        ("withdrawn", "U_CARA"),
+        ("approved", "U_BEN"),
+        ("deployment_created", "U_CARA"),
+        ("cancelled", "U_CARA"),
+        ("paused", "U_ANA"),
+        ("resumed", "U_ANA"),
+        ("settings_changed", "U_ANA"),
+    }
+    [created] = [e for e in entries if e.action == "deployment_created"]
+    [cancelled] = [e for e in entries if e.action == "cancelled"]
+    ran = await gated.deps.requests.get(request_id(approved))
+    assert ran is not None
+    assert ran.deployment_id is not None
+    assert created.deployment_id == cancelled.deployment_id == ran.deployment_id
+    assert created.version == cancelled.version == 1
+    assert created.request_id == request_id(approved)
+    [changed] = [e for e in entries if e.action == "settings_changed"]
+    assert "TIER" in changed.detail
+    assert "gold" not in changed.detail  # the paths that changed, never the values
+
+    trail = await answer_to(gated, "U_BEN", "audit web/dev")
+    for said in ("requested", "withdrew", "approved", "started", "cancelled", "paused", "resumed", "changed the"):
+        assert said in trail, said
+    assert "gold" not in trail
+    limited = await answer_to(gated, "U_BEN", "audit web/dev --limit 2")
+    assert "the latest 2," in limited
+    assert limited.count("• ") == 2
+    assert "paused" not in limited  # only the newest two: the settings change and the resume
+    newest = await answer_to(gated, "U_BEN", "audit --limit 1")
+    assert "the latest 1," in newest
+    assert "`acme`" in newest  # the newest of all is the organization's pause
+    org = await answer_to(gated, "U_BEN", "audit acme")
+    assert "`acme`" in org  # the organization's own entries …
+    assert "`acme/web/dev`" in org  # … and its stacks'
+    other = await answer_to(gated, "U_BEN", "audit globex")
+    assert "No audit entries" in other
