@@ -391,8 +391,15 @@ class Gate:
         await self.watches.add(watch, self.clock().timestamp() * 1000)
 
     async def previewed(self, request_id: str, deployment: Deployment) -> None:
-        """The watcher saw the preview finish: record its outcome, changes and commit; open or close the request."""
-        stack = StackRef.parse((await self._request(request_id))[0].stack)
+        """The watcher saw the preview finish: record its outcome, changes and commit; open or close the request.
+
+        A request withdrawn, denied or expired while its preview ran stays closed: the preview's outcome is in the
+        thread already, and raising here would fail the watcher's final report, which it would then repeat."""
+        request = await self.requests.get(request_id)
+        if request is None or request.state != "previewing":
+            log.info("a preview finished for a closed request", extra={"request_id": request_id})
+            return
+        stack = StackRef.parse(request.stack)
         changes: dict[str, int] = {}
         for update in await self.pulumi.get_deployment_updates(stack, deployment.id):
             for kind, count in (update.info.resource_changes or {}).items():
@@ -406,7 +413,11 @@ class Gate:
             commit=git.commit if git else None,
             changes=changes,
         )
-        _, after = await self.requests.change(request_id, approvals.previewed(preview))
+        try:
+            _, after = await self.requests.change(request_id, approvals.previewed(preview))
+        except Refused:  # closed while Pulumi was asked for the preview's changes
+            log.info("a preview finished for a closed request", extra={"request_id": request_id})
+            return
         if after.state == "pending" and preview.commit is None:
             reason = "the preview reported no commit, so an approval could not be pinned to what was previewed"
             _, after = await self.requests.change(request_id, approvals.unpinnable(reason))

@@ -222,6 +222,25 @@ async def test_a_preview_that_reports_no_commit_is_not_offered_for_approval(
         assert [c["body"]["operation"] for c in await creates(bot)] == ["preview"]
 
 
+@pytest.mark.policy(PREVIEW_FIRST)
+async def test_a_request_withdrawn_while_its_preview_runs_stays_withdrawn(gated: Bot) -> None:  # noqa: F811
+    await gated.slack.command("U_CARA", CHANNEL, "update web/dev")
+    message = await channel_message(gated, "Preview #1 is running")
+    await click(gated, "U_CARA", message, "approval.withdraw")
+    await channel_message(gated, "Withdrawn by <@U_CARA>")
+    for _ in range(12):
+        await gated.tick()  # the preview runs to its end, and the watcher reports it
+    await gated.watcher.poll_once()
+    closed = await current(gated, message)
+    assert "Withdrawn by <@U_CARA>" in sections(closed)
+    assert "approval.approve" not in text_of(closed["blocks"])
+    assert await state_of(gated, message) == "withdrawn"
+    thread = await gated.slack.thread(CHANNEL, message["ts"])
+    outcomes = [m for m in thread if "succeeded" in text_of(m.get("blocks") or m["text"])]
+    assert len(outcomes) == 1, text_of(thread)  # the preview's outcome, told once
+    assert [c["body"]["operation"] for c in await creates(gated)] == ["preview"]
+
+
 # 3. A paused stack -----------------------------------------------------------------------------------------------
 
 
