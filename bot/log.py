@@ -1,7 +1,7 @@
 """Structured logging: one JSON object per line, secrets scrubbed, and the chatty Slack libraries kept quiet.
 
 Bolt and slack_sdk log raw request and response bodies at DEBUG — which would include ``--secret-env`` values — so
-their loggers stay at INFO or above whatever ``LOG_LEVEL`` says.
+their loggers stay at INFO or above whatever ``LOG_LEVEL`` says, and the root handlers drop their DEBUG lines too.
 """
 
 from __future__ import annotations
@@ -81,11 +81,27 @@ class _DropMisleading(logging.Filter):
         return not record.getMessage().startswith("As you gave `client` as well")
 
 
+class _QuietBodies(logging.Filter):
+    """Drops the body loggers' DEBUG lines at the handler. Their own levels are not enough: Bolt copies the root
+    logger's level onto each logger it makes (``slack_bolt.AsyncApp``, with its ``Responding with status: 200 body:
+    …`` lines) when the app is built, which is after logging was configured."""
+
+    _PREFIXES = tuple(f"{name}." for name in BODY_LOGGERS)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO:
+            return True
+        return record.name not in BODY_LOGGERS and not record.name.startswith(self._PREFIXES)
+
+
 def quiet_body_loggers() -> None:
     for name in BODY_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:
             logger.setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _QuietBodies) for f in handler.filters):
+            handler.addFilter(_QuietBodies())
     bolt = logging.getLogger("slack_bolt.AsyncApp")
     if not any(isinstance(f, _DropMisleading) for f in bolt.filters):
         bolt.addFilter(_DropMisleading())
