@@ -28,6 +28,7 @@ from bot.command import (
     SubscriptionsCommand,
     UnsubscribeCommand,
     parse_command,
+    usage_of,
 )
 from bot.deployments import LOG_TAIL, resolve
 from bot.deps import Deps
@@ -69,6 +70,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             try:
                 command = parse_command(slash.text, deps.default_org)
                 verb = verb_of(command)
+                if (name := spec_verb(command)) is not None:
+                    answer.usage = usage_of(name)  # every error answer from here on carries it
                 await run(deps, command, slash, answer)
                 outcome = "ok"
             except DeploybotError:
@@ -87,6 +90,19 @@ def verb_of(command: Command) -> str:
         return command.operation
     name = type(command).__name__.removesuffix("Command")
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def spec_verb(command: Command) -> str | None:
+    """The grammar's name of ``command`` (its key in ``SPECS``), whose usage line goes with any error about it;
+    None for help, which has no usage line of its own."""
+    match command:
+        case HelpCommand():
+            return None
+        case DeployCommand(operation=operation):
+            return operation
+        case PauseCommand(resume=resume):
+            return "resume" if resume else "pause"
+    return verb_of(command).replace("_", " ")
 
 
 async def run(deps: Deps, command: Command, slash: SlashCommand, answer: Answer) -> None:  # noqa: C901  # one flat dispatch over every command type reads best as one match

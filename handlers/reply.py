@@ -29,10 +29,14 @@ def invite_text(channel: str) -> str:
 class Answer:
     """Ephemeral replies to one person about one command or click, through its ``response_url``."""
 
-    def __init__(self, chat: Chat, response_url: str | None, channel: str | None = None) -> None:
+    def __init__(
+        self, chat: Chat, response_url: str | None, channel: str | None = None, usage: str | None = None
+    ) -> None:
         self._chat = chat
         self._url = response_url
         self.channel = channel
+        # The usage line of the command being answered, set once its verb is known; a click has none.
+        self.usage = usage
 
     async def show(self, message: Message, *, replace: bool = False) -> None:
         """Show ``message`` to the asker only; ``replace`` edits the message a button was clicked on."""
@@ -47,13 +51,14 @@ class Answer:
         await self.show(text_message(mrkdwn), replace=replace)
 
     async def fail(self, error: DeploybotError) -> None:
-        """Tell the asker what went wrong, with the usage line when they typed something wrong."""
+        """Tell the asker what went wrong, with the usage line of the command they typed (a click has none)."""
         if isinstance(error, CommandError):
             await self.say(f"{escape(error.message)}\nUsage: `{escape(error.usage)}`")
-        elif isinstance(error, NotInChannel) and self.channel:
-            await self.say(invite_text(self.channel))
-        else:
-            await self.say(error_text(error))
+            return
+        text = invite_text(self.channel) if isinstance(error, NotInChannel) and self.channel else error_text(error)
+        if self.usage:
+            text += f"\nUsage: `{escape(self.usage)}`"
+        await self.say(text)
 
 
 async def answering(answer: Answer, work: Callable[[], Awaitable[Any]], slots: asyncio.Semaphore | None = None) -> None:

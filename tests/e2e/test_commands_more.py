@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.command import usage_of
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, ephemeral_with, eventually, text_of
 from tests.e2e.test_commands import creates
 
@@ -200,7 +201,11 @@ async def test_a_deployment_that_does_not_exist_is_said_plainly(bot: Bot) -> Non
         shown = await answer_to(bot, "U_CARA", command)
         assert "Pulumi says" in shown, command
         assert "not found" in shown, command
+        assert f"Usage: `{usage_of(command.split()[0])}`" in shown, command  # that command's usage line
         assert "Traceback" not in shown, command
+    no_stack = await answer_to(bot, "U_CARA", "settings show web/nope")
+    assert "Pulumi says" in no_stack
+    assert "Usage: `/deploy settings show STACK`" in no_stack
     assert await requests_to(bot, "POST", "/cancel") == []
     [announcement] = await bot.slack.messages(CHANNEL)  # only the preview's; no error reached the channel
     assert "#1" in text_of(announcement)
@@ -259,6 +264,7 @@ async def test_a_deployment_that_finishes_while_its_cancel_is_on_the_way_is_said
     await bot.pulumi.run_until_idle()
     [answer] = await clicked.responses(wait=10)
     assert "has already finished (or is gone), so there is nothing to cancel" in text_of(answer)
+    assert "Usage" not in text_of(answer)  # a click is not a typed command: no usage line
     [cancel] = await requests_to(bot, "POST", "/cancel")
     assert cancel["status"] == 409
     [message] = await bot.slack.messages(CHANNEL)

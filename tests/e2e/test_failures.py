@@ -13,6 +13,7 @@ async def test_rate_limited_by_pulumi_says_when_to_try_again(http_bot: Bot) -> N
     [answer] = await result.responses()
     assert "rate-limiting" in text_of(answer)
     assert "try again in 120 s" in text_of(answer)
+    assert "Usage: `/deploy list [STACK | --org [ORG]]" in text_of(answer)  # the command's usage line, as issue 3 asks
 
 
 async def test_pulumi_unreachable_is_said_plainly(http_bot: Bot) -> None:
@@ -20,6 +21,7 @@ async def test_pulumi_unreachable_is_said_plainly(http_bot: Bot) -> None:
     result = await http_bot.slack.command("U_CARA", CHANNEL, "info web/dev")
     [answer] = await result.responses(wait=15)
     assert "cannot be reached" in text_of(answer)
+    assert "Usage: `/deploy info STACK | --org [ORG]`" in text_of(answer)
     assert "Traceback" not in text_of(answer)
 
 
