@@ -4,7 +4,8 @@
        │  ╲──deny──▶ denied          │
        │   ╲─withdraw─▶ withdrawn    └──create failed──▶ failed ──retry──▶ creating
        └──expire──▶ expired
-    previewing ──preview succeeded──▶ pending      (preview_first; a failed preview ends the request: failed)
+    previewing ──preview succeeded──▶ pending      (preview_first; a failed preview, or one naming no commit, ends
+                                                    the request: failed)
     creating ──stuck past CREATING_GRACE──▶ (reclaimed by one replica's chore) ──▶ running or failed
 
 A request does not stay in ``creating``: a create that fails, or whose outcome cannot be checked, moves it to
@@ -40,6 +41,7 @@ REQUEST_ID_ENV = "DEPLOYBOT_REQUEST_ID"
 # How long a request may stay in ``creating`` before the expiry chore resolves it. A create (with the client's
 # retries and the adoption check) takes seconds; minutes mean the replica that was creating it is gone.
 CREATING_GRACE = timedelta(minutes=5)
+UNPINNABLE = "the preview reported no commit, so an approval could not be pinned to what was previewed"
 
 
 class Approval(Record):
@@ -272,13 +274,18 @@ def reclaim(now: datetime) -> Move:
 
 
 def previewed(preview: Preview) -> Move:
-    """The preview finished: a success opens the request for approval (pinned to its commit), a failure ends it."""
+    """The preview finished: a success opens the request for approval (pinned to its commit), a failure ends it.
+
+    A success that names no commit ends it too, in this same move: were it opened first and closed by a second
+    move, an approval landing in between would create an update that is not pinned to what was previewed."""
 
     def move(request: ApprovalRequest) -> ApprovalRequest:
         if request.state != "previewing":
             raise Refused(f"the request is {request.state}, not previewing")
         if preview.status != "succeeded":
             return request.model_copy(update={"state": "failed", "preview": preview, "reason": "the preview failed"})
+        if not preview.commit:
+            return request.model_copy(update={"state": "failed", "preview": preview, "reason": UNPINNABLE})
         return request.model_copy(update={"state": "pending", "preview": preview})
 
     return move
@@ -289,16 +296,5 @@ def preview_started(preview: Preview) -> Move:
         if request.state != "previewing":
             raise Refused(f"the request is {request.state}, not previewing")
         return request.model_copy(update={"preview": preview})
-
-    return move
-
-
-def unpinnable(reason: str) -> Move:
-    """A preview that succeeded without naming its commit cannot bind an approval to what it previewed."""
-
-    def move(request: ApprovalRequest) -> ApprovalRequest:
-        if request.state != "pending":
-            raise Refused(f"the request is {request.state}")
-        return request.model_copy(update={"state": "failed", "reason": reason})
 
     return move

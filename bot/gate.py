@@ -418,9 +418,6 @@ class Gate:
         except Refused:  # closed while Pulumi was asked for the preview's changes
             log.info("a preview finished for a closed request", extra={"request_id": request_id})
             return
-        if after.state == "pending" and preview.commit is None:
-            reason = "the preview reported no commit, so an approval could not be pinned to what was previewed"
-            _, after = await self.requests.change(request_id, approvals.unpinnable(reason))
         await self.refresh(after)
 
     async def _audit(self, action: Action, user: str, request: ApprovalRequest, detail: str | None = None) -> None:
