@@ -92,3 +92,11 @@ def test_the_audit_export_line(redis_url: str, redis: object) -> None:
     env = {"PATH": os.environ["PATH"], "REDIS_URL": redis_url}
     result = subprocess.run(f"{BIN}/{command}", shell=True, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_policy_key_table_names_every_key_the_policy_takes() -> None:
+    from bot.policy.schema import RuleSettings
+
+    section = README.split("## Approvals and the policy", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+    assert documented == list(RuleSettings.model_fields)
