@@ -96,6 +96,8 @@ class Gate:
         env[REQUEST_ID_ENV] = request_id  # so a create whose answer is lost can be found again, not repeated
         wire["operationContext"]["environmentVariables"] = env
         now = self.clock()
+        # A preview shows what an update would change; a destroy's or a refresh's approvers see the stack instead.
+        preview = rule.preview_first and operation == "update"
         request = ApprovalRequest(
             id=request_id,
             stack=stack,
@@ -105,7 +107,7 @@ class Gate:
             request=wire,
             needed=rule.approvals,
             expires_at=now + rule.expires_after,
-            state="previewing" if rule.preview_first else "pending",
+            state="previewing" if preview else "pending",
             message=message,
         )
         approvers = await self._approvers(rule)
@@ -114,7 +116,7 @@ class Gate:
         await self.requests.create(request)
         await self._audit("requested", user, request)
         note = requester_note(request, approvers)
-        if not rule.preview_first:
+        if not preview:
             return note  # nothing runs until it is approved: the caller's answer is early enough
         told = await self._tell(request, note)
         started = await self._preview(request)

@@ -39,8 +39,6 @@ def explain(rule: Rule, stack: str, *, mentions: bool = True) -> str:
     if direct:
         subject = _nouns(direct) if gated else f"{_nouns(direct)} of {name}"
         sentences.append(f"{subject.capitalize()} run without approval.")
-        if "update" in direct and rule.preview_first:
-            sentences.append("An update runs a preview first.")
         if "destroy" in direct and rule.confirm_destroy:
             sentences.append("A destroy asks for the stack name to be typed before it starts.")
     if refused:

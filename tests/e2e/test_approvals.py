@@ -197,6 +197,18 @@ async def test_preview_first_pins_the_update_to_the_previewed_commit(gated: Bot)
 
 
 @pytest.mark.policy("[defaults]\npreview_first = true\n")
+async def test_preview_first_previews_updates_only(gated: Bot) -> None:
+    # A preview shows what an update would change; a destroy's approvers are asked at once, and nothing runs first.
+    await gated.slack.command("U_CARA", CHANNEL, "destroy web/dev")
+    message = await channel_message(gated, "approval.approve")
+    assert "Preview" not in text_of(message["blocks"])
+    assert await creates(gated) == []
+    result = await gated.slack.command("U_CARA", CHANNEL, "policy web/dev")
+    [answer] = await result.responses()
+    assert "an update runs a preview first" in text_of(answer)
+
+
+@pytest.mark.policy("[defaults]\npreview_first = true\n")
 async def test_a_failed_preview_closes_the_request(gated: Bot) -> None:
     await gated.slack.command("U_CARA", CHANNEL, "update web/dev --env SANDBOX_FAIL_STEP=5")
     await channel_message(gated, "Preview #1 is running")
