@@ -172,12 +172,19 @@ async def require_admin(deps: Deps, user: str, admins: tuple[str, ...], what: st
         raise Refused(f"only {await deps.directory.display(admins)} may {what}")
 
 
-async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, channel: str, answer: Answer) -> None:
-    """Cancel after re-reading the deployment; a finished one is reported, not "cancelled" again. Cancelling
-    someone else's deployment (or one started outside Slack) is for the policy's admins."""
+async def may_cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str) -> DeploymentRecord | None:
+    """Cancelling someone else's deployment (or one started outside Slack) is for the policy's admins; returns the
+    deployment's record, None when it was not started from Slack."""
     record = await deps.store.deployment(deployment_id)
     if record is None or record.requested_by != user:
         await require_admin(deps, user, deps.policy.rule_for(stack).admins, "cancel someone else's deployment")
+    return record
+
+
+async def cancel(deps: Deps, stack: StackRef, deployment_id: str, user: str, channel: str, answer: Answer) -> None:
+    """Cancel after re-reading the deployment; a finished one is reported, not "cancelled" again. The permission is
+    checked again here: the confirmation may have been asked for before a policy or group change."""
+    record = await may_cancel(deps, stack, deployment_id, user)
     deployment = await deps.pulumi.get_deployment(stack, deployment_id)
     if deployment.is_finished:
         await answer.say(f"#{deployment.version} has already finished ({status_text(deployment.status)}).")

@@ -181,6 +181,8 @@ async def show_logs(deps: Deps, answer: Answer, user: str, command: LogsCommand)
 
 
 async def ask_to_clear(deps: Deps, answer: Answer, stack: StackRef, slash: SlashCommand) -> None:
+    # Refused before the dialog, not after it (the click re-checks: membership may change meanwhile).
+    await changes.require_admin(deps, slash.user_id, deps.policy.rule_for(stack).admins, "clear deployment settings")
     confirm_id = await deps.store.save_confirmation(
         Confirmation(action="settings-clear", user=slash.user_id, channel=slash.channel_id, stack=str(stack))
     )
@@ -194,6 +196,7 @@ async def ask_to_cancel(deps: Deps, answer: Answer, command: CancelCommand, slas
     if deployment.is_finished:
         await answer.say(f"#{deployment.version} has already finished ({status_text(deployment.status)}).")
         return
+    await changes.may_cancel(deps, command.stack, deployment.id, slash.user_id)  # before the dialog, and again after
     confirm_id = await deps.store.save_confirmation(
         Confirmation(
             action="cancel",

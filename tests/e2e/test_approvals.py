@@ -260,6 +260,23 @@ async def test_admin_only_actions(gated: Bot) -> None:
     await channel_message(gated, "paused deployments for organization")
 
 
+@pytest.mark.policy('[defaults]\nrequire_approval = []\nadmins = ["@sre"]\n')
+async def test_a_non_admin_is_refused_before_the_confirmation_not_after(gated: Bot) -> None:
+    await gated.slack.command("U_ANA", CHANNEL, "update web/dev")
+    await channel_message(gated, "deployment.cancel")
+    result = await gated.slack.command("U_CARA", CHANNEL, "cancel web/dev #1")
+    [answer] = await result.responses()
+    assert "cancel someone else's deployment" in text_of(answer)
+    assert "confirm." not in text_of(answer)  # no Confirm button to press first
+    result = await gated.slack.command("U_CARA", CHANNEL, "settings clear web/dev")
+    [answer] = await result.responses()
+    assert "may clear deployment settings" in text_of(answer)
+    assert "confirm." not in text_of(answer)
+    result = await gated.slack.command("U_ANA", CHANNEL, "cancel web/dev #1")  # her own: the dialog as before
+    [answer] = await result.responses()
+    assert "confirm." in text_of(answer)
+
+
 async def test_two_replicas_approving_at_once_create_one_deployment(
     slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
 ) -> None:
