@@ -180,15 +180,16 @@ def process_env(slack: SlackSandbox, pulumi: PulumiSandbox, redis_url: str, port
 
 @dataclass
 class BotProcess:
-    """``deploybot serve`` as a child process."""
+    """``deploybot serve`` (or ``deploybot socket``) as a child process."""
 
     process: asyncio.subprocess.Process
     url: str
 
     @classmethod
-    async def start(cls, env: dict[str, str]) -> BotProcess:
+    async def start(cls, env: dict[str, str], mode: str = "serve") -> BotProcess:
+        """``deploybot serve`` (or ``socket``) with ``env``, once its ``/healthz`` answers 200."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", env=env,
+            sys.executable, "-m", "bot", mode, "--host", "127.0.0.1", env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         started = cls(process, f"http://127.0.0.1:{env['PORT']}")

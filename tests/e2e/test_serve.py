@@ -32,3 +32,25 @@ async def test_serve_runs_a_command_at_debug_level_without_leaking_secrets(
     assert '"deployment_id"' in logs
     for leaked in (secret, slack_sandbox.bot_token, slack_sandbox.signing_secret, pulumi_sandbox.token):
         assert leaked not in logs
+
+
+async def test_socket_mode_as_a_process_runs_a_command_and_stops_cleanly(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    await pulumi_sandbox.create_stacks(*STACKS)
+    env = process_env(slack_sandbox, pulumi_sandbox, redis_url, free_port(), SLACK_APP_TOKEN=slack_sandbox.app_token)
+    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs none: Slack's messages come over the app's own connection
+    bot = await BotProcess.start(env, mode="socket")
+    try:
+        assert (await slack_sandbox.socket(wait_connected=True, wait=10))["connected"]
+        result = await slack_sandbox.command("U_CARA", CHANNEL, "update web/dev", transport="socket")
+        assert result.error is None
+
+        async def announced() -> list[dict[str, object]]:
+            return await slack_sandbox.messages(CHANNEL, min=1)
+
+        await eventually(announced, lambda ms: "#1" in text_of(ms), within=10)
+    finally:
+        code, logs = await bot.stop()
+    assert code == 0, logs[-2000:]
+    assert slack_sandbox.app_token not in logs
