@@ -3,6 +3,7 @@ lives 3 seconds), so these clicks do not wait for a work slot; the decision is t
 
 from __future__ import annotations
 
+from bot.approvals import ApprovalRequest
 from bot.deps import Deps
 from bot.errors import Refused
 from bot.render.modal import confirm_destroy_modal, deny_modal
@@ -12,8 +13,17 @@ from handlers.reply import Answer
 GONE = "This request no longer exists."
 
 
-async def on_approve(deps: Deps, click: Click, answer: Answer) -> None:
+async def request_of(deps: Deps, click: Click) -> ApprovalRequest | None:
+    """The request a button belongs to: the one its value names, if the button was clicked on that request's own
+    message — a signed but forged click carrying another open request's id finds nothing."""
     request = await deps.requests.get(click.value)
+    if request is None or (click.message_ts and request.message_ts and click.message_ts != request.message_ts):
+        return None
+    return request
+
+
+async def on_approve(deps: Deps, click: Click, answer: Answer) -> None:
+    request = await request_of(deps, click)
     if request is None:
         await answer.say(GONE)
         return
@@ -27,7 +37,7 @@ async def on_approve(deps: Deps, click: Click, answer: Answer) -> None:
 
 
 async def on_deny(deps: Deps, click: Click, answer: Answer) -> None:
-    request = await deps.requests.get(click.value)
+    request = await request_of(deps, click)
     if request is None:
         await answer.say(GONE)
         return
@@ -38,8 +48,16 @@ async def on_deny(deps: Deps, click: Click, answer: Answer) -> None:
 
 
 async def on_withdraw(deps: Deps, click: Click, answer: Answer) -> None:
-    await deps.gate.withdraw(click.value, click.user_id)
+    request = await request_of(deps, click)
+    if request is None:
+        await answer.say(GONE)
+        return
+    await deps.gate.withdraw(request.id, click.user_id)
 
 
 async def on_retry(deps: Deps, click: Click, answer: Answer) -> None:
-    await deps.gate.retry(click.value, click.user_id)
+    request = await request_of(deps, click)
+    if request is None:
+        await answer.say(GONE)
+        return
+    await deps.gate.retry(request.id, click.user_id)

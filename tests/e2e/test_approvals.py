@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -156,7 +157,9 @@ async def test_tampered_and_repeated_clicks_change_nothing(gated: Bot) -> None:
     payload = result.payload  # a real click, replayed as Slack would on a retry, then with forged values
     answer = await gated.slack.raw(urlencode({"payload": json.dumps(payload)}))
     assert answer["status"] == 200
-    for forged in ("garbage", "r-0000000000000000", "../../x"):
+    # The second request's own id, on the first request's message: a signed delivery, but not the button's.
+    [other] = re.findall(r'"value": "(r-[0-9a-f]+)"', text_of((await current(gated, second))["blocks"]))[:1]
+    for forged in ("garbage", "r-0000000000000000", "../../x", other):
         payload["actions"][0]["value"] = forged
         payload["trigger_id"] = f"9.9.{forged}"
         await gated.slack.raw(urlencode({"payload": json.dumps(payload)}))
