@@ -20,21 +20,18 @@ duplicate deliveries and several replicas still move a request once: exactly one
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from pydantic import Field
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from bot.errors import Refused, StoreUnavailable
+from bot.errors import Refused
 from bot.store import keys
-from bot.store.core import Record
+from bot.store.core import Record, redis_call
 
-T = TypeVar("T")
 State = Literal["previewing", "pending", "creating", "running", "denied", "withdrawn", "expired", "failed"]
 OPEN: frozenset[State] = frozenset({"previewing", "pending"})
 REQUEST_ID_ENV = "DEPLOYBOT_REQUEST_ID"
@@ -103,24 +100,18 @@ class Requests:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
 
-    async def _call(self, operation: Awaitable[T]) -> T:
-        try:
-            return await operation
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
-
     async def create(self, request: ApprovalRequest) -> None:
         ttl = keys.REQUEST_TTL
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.request(request.id), request.model_dump_json(), ex=ttl)
             pipe.zadd(keys.REQUESTS_EXPIRING, {request.id: request.due_at.timestamp() * 1000})
             pipe.sadd(keys.requests_of(request.channel), request.id)
-            await self._call(pipe.execute())
+            await redis_call(pipe.execute())
 
     async def get(self, request_id: str) -> ApprovalRequest | None:
         if not request_id.startswith("r-") or len(request_id) > 64:
             return None  # not one of ours: a tampered or foreign button value
-        raw = await self._call(self.redis.get(keys.request(request_id)))
+        raw = await redis_call(self.redis.get(keys.request(request_id)))
         return None if raw is None else ApprovalRequest.model_validate_json(raw)
 
     async def change(
@@ -134,8 +125,8 @@ class Requests:
         while True:
             try:
                 async with self.redis.pipeline(transaction=True) as pipe:
-                    await self._call(pipe.watch(key))
-                    raw = await self._call(pipe.get(key))
+                    await redis_call(pipe.watch(key))
+                    raw = await redis_call(pipe.get(key))
                     if raw is None:
                         raise Refused("this request no longer exists (it expired a while ago)")
                     before = ApprovalRequest.model_validate_json(raw)
@@ -148,22 +139,22 @@ class Requests:
                         pipe.zrem(keys.REQUESTS_EXPIRING, request_id)
                     if after.state not in OPEN:
                         pipe.srem(keys.requests_of(after.channel), request_id)
-                    await self._call(pipe.execute())
+                    await redis_call(pipe.execute())
                     return before, after
             except WatchError:
                 continue  # someone else moved it first: decide again on what they left
 
     async def expiring(self, now: datetime, limit: int = 100) -> list[str]:
         """Ids of requests due: open ones whose time is up, and ones in ``creating`` past ``CREATING_GRACE``."""
-        due = await self._call(self.redis.zrangebyscore(keys.REQUESTS_EXPIRING, 0, now.timestamp() * 1000, 0, limit))
+        due = await redis_call(self.redis.zrangebyscore(keys.REQUESTS_EXPIRING, 0, now.timestamp() * 1000, 0, limit))
         return [d.decode() if isinstance(d, bytes) else str(d) for d in due]
 
     async def pending(self) -> int:
         """How many requests are open (all channels), counting those being created (normally for a moment)."""
-        return int(await self._call(self.redis.zcard(keys.REQUESTS_EXPIRING)))
+        return int(await redis_call(self.redis.zcard(keys.REQUESTS_EXPIRING)))
 
     async def open_in(self, channel: str) -> list[ApprovalRequest]:
-        ids = await self._call(self.redis.smembers(keys.requests_of(channel)))
+        ids = await redis_call(self.redis.smembers(keys.requests_of(channel)))
         found = []
         for request_id in sorted(i.decode() if isinstance(i, bytes) else i for i in ids):
             request = await self.get(request_id)

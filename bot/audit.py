@@ -5,25 +5,22 @@ entries never carry a setting's value, only the paths that changed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import redis.asyncio as aioredis
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import StoreUnavailable
 from bot.pulumi.stack import StackRef, check_org
 from bot.redact import redact_line
 from bot.store import keys
+from bot.store.core import redis_call
 
 if TYPE_CHECKING:  # typing only: redis.typing's names differ between the redis-py versions pyproject allows
     from redis.typing import StreamRangeResponse
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 Action = Literal[
     "requested",
@@ -131,12 +128,6 @@ class AuditLog:
         self.redis = redis
         self.max_entries = max_entries
 
-    async def _call(self, operation: Awaitable[T]) -> T:
-        try:
-            return await operation
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
-
     async def append(self, entry: AuditEntry) -> str:
         """Record ``entry`` (its ``id``, if any, is ignored) and return the stream id Redis gave it.
 
@@ -146,7 +137,7 @@ class AuditLog:
         fields: dict[Any, Any] = {  # redis-py's field mapping type is invariant; these are all str
             name: str(value) for name, value in entry.model_dump(mode="json", exclude={"id"}, exclude_none=True).items()
         }
-        stream_id = await self._call(self.redis.xadd(keys.AUDIT, fields, maxlen=self.max_entries, approximate=True))
+        stream_id = await redis_call(self.redis.xadd(keys.AUDIT, fields, maxlen=self.max_entries, approximate=True))
         return _text(stream_id)
 
     async def recent(self, *, stack: str | None = None, limit: int = 20) -> list[AuditEntry]:
@@ -161,7 +152,7 @@ class AuditLog:
         found: list[AuditEntry] = []
         upper = "+"
         while True:
-            batch = _rows(await self._call(self.redis.xrevrange(keys.AUDIT, max=upper, min="-", count=page)))
+            batch = _rows(await redis_call(self.redis.xrevrange(keys.AUDIT, max=upper, min="-", count=page)))
             for stream_id, fields in batch:
                 entry = _read(stream_id, fields)
                 if entry is not None and (wanted is None or entry.concerns(wanted)):
@@ -176,7 +167,7 @@ class AuditLog:
         """Every entry recorded at or after ``since`` (naive means UTC), oldest first, read a page at a time."""
         lower = "-" if since is None else _first_id_at(since)
         while True:
-            batch = _rows(await self._call(self.redis.xrange(keys.AUDIT, min=lower, max="+", count=_PAGE)))
+            batch = _rows(await redis_call(self.redis.xrange(keys.AUDIT, min=lower, max="+", count=_PAGE)))
             for stream_id, fields in batch:
                 entry = _read(stream_id, fields)
                 if entry is not None:

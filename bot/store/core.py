@@ -27,6 +27,15 @@ REDIS_CONNECTIONS = 64
 REDIS_TIMEOUT = 5.0
 
 
+async def redis_call(operation: Awaitable[T]) -> T:
+    """What a Redis command returns; a Redis that is unreachable or too slow surfaces as StoreUnavailable, which
+    every caller turns into "state store unavailable, try again"."""
+    try:
+        return await operation
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable("the state store (Redis) is unavailable") from exc
+
+
 def redis_client(url: str, **options: Any) -> aioredis.Redis:
     """A client on its own pool of ``REDIS_CONNECTIONS`` (closed with the client), with the bot's timeouts."""
     pool = aioredis.BlockingConnectionPool.from_url(
@@ -93,22 +102,16 @@ class Store:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
 
-    async def _call(self, operation: Awaitable[T]) -> T:
-        try:
-            return await operation
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
-
     async def first_delivery(self, kind: str, delivery_id: str) -> bool:
         """True the first time ``delivery_id`` is seen (across every replica), False for a resend."""
-        created = await self._call(self.redis.set(keys.seen(kind, delivery_id), b"1", nx=True, ex=SEEN_TTL))
+        created = await redis_call(self.redis.set(keys.seen(kind, delivery_id), b"1", nx=True, ex=SEEN_TTL))
         return bool(created)
 
     async def _put(self, key: str, record: Record, ttl: int) -> None:
-        await self._call(self.redis.set(key, record.model_dump_json(), ex=ttl))
+        await redis_call(self.redis.set(key, record.model_dump_json(), ex=ttl))
 
     async def _get(self, key: str, model: type[M]) -> M | None:
-        raw = await self._call(self.redis.get(key))
+        raw = await redis_call(self.redis.get(key))
         return None if raw is None else model.model_validate_json(raw)
 
     async def save_deployment(self, record: DeploymentRecord) -> None:
@@ -135,19 +138,19 @@ class Store:
 
     async def take_confirmation(self, confirm_id: str) -> Confirmation | None:
         """Remove and return a confirmation: of two concurrent clicks, exactly one gets it."""
-        raw = await self._call(self.redis.getdel(keys.confirm(confirm_id)))
+        raw = await redis_call(self.redis.getdel(keys.confirm(confirm_id)))
         return None if raw is None else Confirmation.model_validate_json(raw)
 
     async def remember_name(self, user: str, name: str | None) -> None:
         if name:
-            await self._call(self.redis.set(keys.name(user), name[:100], ex=keys.NAME_TTL))
+            await redis_call(self.redis.set(keys.name(user), name[:100], ex=keys.NAME_TTL))
 
     async def name_of(self, user: str) -> str | None:
-        raw = await self._call(self.redis.get(keys.name(user)))
+        raw = await redis_call(self.redis.get(keys.name(user)))
         return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def ping(self) -> bool:
-        return bool(await self._call(self.redis.ping()))
+        return bool(await redis_call(self.redis.ping()))
 
 
 @asynccontextmanager

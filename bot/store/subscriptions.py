@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import StoreUnavailable
 from bot.store import keys
-
-T = TypeVar("T")
+from bot.store.core import redis_call
 
 
 @dataclass(frozen=True)
@@ -46,23 +40,17 @@ class Subscriptions:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
 
-    async def _call(self, operation: Awaitable[T]) -> T:
-        try:
-            return await operation
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
-
     async def add(self, subscription: Subscription) -> bool:
         """Subscribe (or change the events of an existing subscription); True when it is new."""
         field = f"{subscription.channel}\t{subscription.pattern}"
-        created = await self._call(self.redis.hset(keys.SUBSCRIPTIONS, field, ",".join(subscription.events)))
+        created = await redis_call(self.redis.hset(keys.SUBSCRIPTIONS, field, ",".join(subscription.events)))
         return bool(created)
 
     async def remove(self, channel: str, pattern: str) -> bool:
-        return bool(await self._call(self.redis.hdel(keys.SUBSCRIPTIONS, f"{channel}\t{pattern}")))
+        return bool(await redis_call(self.redis.hdel(keys.SUBSCRIPTIONS, f"{channel}\t{pattern}")))
 
     async def all(self) -> list[Subscription]:
-        raw = await self._call(self.redis.hgetall(keys.SUBSCRIPTIONS))
+        raw = await redis_call(self.redis.hgetall(keys.SUBSCRIPTIONS))
         found = []
         for field, events in raw.items():
             channel, _, pattern = _text(field).partition("\t")
@@ -73,7 +61,7 @@ class Subscriptions:
         return [s for s in await self.all() if s.channel == channel]
 
     async def mark(self, org: str) -> Mark | None:
-        raw = await self._call(self.redis.get(keys.discovery(org)))
+        raw = await redis_call(self.redis.get(keys.discovery(org)))
         if raw is None:
             return None
         data = json.loads(raw)
@@ -81,7 +69,7 @@ class Subscriptions:
 
     async def set_mark(self, org: str, mark: Mark) -> None:
         body = json.dumps({"created": mark.created, "ids": list(mark.ids)})
-        await self._call(self.redis.set(keys.discovery(org), body))
+        await redis_call(self.redis.set(keys.discovery(org), body))
 
 
 def _text(value: bytes | str) -> str:

@@ -10,20 +10,15 @@ the replica that took over. A webhook can *poke* a watch: it becomes due now, or
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Collection
+from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import Field
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import StoreUnavailable
 from bot.store import keys
-from bot.store.core import Record
-
-T = TypeVar("T")
+from bot.store.core import Record, redis_call
 
 # KEYS: schedule. ARGV: now ms, lease ms, limit, token prefix. Leases each due id it can; returns id, token pairs.
 _CLAIM = """
@@ -115,38 +110,32 @@ class Watches:
         self._fenced_script = redis.register_script(_FENCED)
         self._hurry = redis.register_script(_HURRY)
 
-    async def _call(self, operation: Awaitable[T]) -> T:
-        try:
-            return await operation
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable("the state store (Redis) is unavailable") from exc
-
     async def add(self, watch: Watch, due_ms: float) -> bool:
         """Start following a deployment (due at ``due_ms``); False when it is followed already."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.watch(watch.deployment_id), watch.model_dump_json(), ex=keys.WATCH_TTL, nx=True)
             pipe.zadd(keys.WATCHES, {watch.deployment_id: due_ms}, nx=True)
             pipe.set(keys.watch_version(watch.stack, watch.version), watch.deployment_id, ex=keys.WATCH_TTL)
-            created, _, _ = await self._call(pipe.execute())
+            created, _, _ = await redis_call(pipe.execute())
         return bool(created)
 
     async def find(self, stack: str, version: int) -> str | None:
         """The id of a watched deployment, by its stack (org/project/stack) and version — what a webhook names."""
-        raw = await self._call(self.redis.get(keys.watch_version(stack, version)))
+        raw = await redis_call(self.redis.get(keys.watch_version(stack, version)))
         return None if raw is None else _text(raw)
 
     async def get(self, deployment_id: str) -> Watch | None:
-        raw = await self._call(self.redis.get(keys.watch(deployment_id)))
+        raw = await redis_call(self.redis.get(keys.watch(deployment_id)))
         return None if raw is None else Watch.model_validate_json(raw)
 
     async def claim(self, now_ms: float, lease_ms: float, limit: int) -> list[tuple[Watch, str]]:
         """Up to ``limit`` due watches, each with the token of the lease this replica now holds on it."""
         prefix = secrets.token_hex(6)
-        flat = await self._call(self._claim(keys=[keys.WATCHES], args=[now_ms, int(lease_ms), limit, prefix]))
+        flat = await redis_call(self._claim(keys=[keys.WATCHES], args=[now_ms, int(lease_ms), limit, prefix]))
         pairs = [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
         if not pairs:
             return []
-        raws = await self._call(self.redis.mget([keys.watch(i) for i, _ in pairs]))
+        raws = await redis_call(self.redis.mget([keys.watch(i) for i, _ in pairs]))
         claimed = []
         for (deployment_id, token), raw in zip(pairs, raws, strict=True):
             if raw is None:  # expired or dropped: nothing left to report
@@ -159,9 +148,9 @@ class Watches:
         """Lease one watch if it is due and nobody holds it (a poked watch, polled at once); with its token."""
         token = secrets.token_hex(6)
         names = [keys.WATCHES, keys.lease(deployment_id)]
-        if not await self._call(self._claim_one(keys=names, args=[deployment_id, now_ms, int(lease_ms), token])):
+        if not await redis_call(self._claim_one(keys=names, args=[deployment_id, now_ms, int(lease_ms), token])):
             return None
-        raw = await self._call(self.redis.get(keys.watch(deployment_id)))
+        raw = await redis_call(self.redis.get(keys.watch(deployment_id)))
         if raw is None:
             await self.retire(deployment_id, token)
             return None
@@ -192,9 +181,9 @@ class Watches:
             pipe.zadd(keys.WATCHES, {deployment_id: now_ms}, xx=True, lt=True)
             pipe.zscore(keys.WATCHES, deployment_id)
             pipe.set(keys.poke(deployment_id), "1", px=keys.POKE_TTL_MS)
-            _, score, _ = await self._call(pipe.execute())
+            _, score, _ = await redis_call(pipe.execute())
         if score is None:
-            await self._call(self.redis.delete(keys.poke(deployment_id)))
+            await redis_call(self.redis.delete(keys.poke(deployment_id)))
         return score is not None
 
     async def hurry(self, deployment_ids: Collection[str], now_ms: float) -> None:
@@ -203,7 +192,7 @@ class Watches:
         deployment before the change."""
         if deployment_ids:
             args: list[str | int | float] = [now_ms, keys.POKE_TTL_MS, *deployment_ids]
-            await self._call(self._hurry(keys=[keys.WATCHES], args=args))
+            await redis_call(self._hurry(keys=[keys.WATCHES], args=args))
 
     async def _fenced(
         self, deployment_id: str, token: str, action: str, *, body: str = "", ttl: int = 0, due_ms: float = 0,
@@ -211,25 +200,25 @@ class Watches:
     ) -> int:  # fmt: skip
         names = [keys.WATCHES, keys.lease(deployment_id), keys.watch(deployment_id), keys.poke(deployment_id)]
         args: list[str | int | float] = [deployment_id, token, body, ttl, action, due_ms, int(lease_ms)]
-        outcome = int(await self._call(self._fenced_script(keys=names, args=args)))
+        outcome = int(await redis_call(self._fenced_script(keys=names, args=args)))
         if not outcome:
             raise Lost(deployment_id)
         return outcome
 
     async def pending(self) -> int:
         """How many deployments are being followed."""
-        return int(await self._call(self.redis.zcard(keys.WATCHES)))
+        return int(await redis_call(self.redis.zcard(keys.WATCHES)))
 
     async def next_due_ms(self) -> float | None:
-        first = await self._call(self.redis.zrange(keys.WATCHES, 0, 0, withscores=True))
+        first = await redis_call(self.redis.zrange(keys.WATCHES, 0, 0, withscores=True))
         return float(first[0][1]) if first else None
 
     async def beat(self, replica: str, ttl_seconds: float) -> None:
         """This replica's watcher finished a round; the key lapses if it stops finishing them."""
-        await self._call(self.redis.set(keys.watcher_heartbeat(replica), "1", px=max(int(ttl_seconds * 1000), 1)))
+        await redis_call(self.redis.set(keys.watcher_heartbeat(replica), "1", px=max(int(ttl_seconds * 1000), 1)))
 
     async def alive(self, replica: str) -> bool:
-        return bool(await self._call(self.redis.exists(keys.watcher_heartbeat(replica))))
+        return bool(await redis_call(self.redis.exists(keys.watcher_heartbeat(replica))))
 
 
 def _text(value: bytes | str) -> str:
