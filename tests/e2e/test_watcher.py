@@ -80,12 +80,7 @@ async def test_a_round_leases_only_the_watches_it_is_polling(bot: Bot) -> None:
 
 
 async def test_many_running_deployments_are_read_from_one_org_list_and_no_parent_goes_back(bot: Bot) -> None:
-    stacks = [f"svc{n}/dev" for n in range(4)]
-    await bot.pulumi.create_stacks(*stacks)
-    await bot.pulumi.set_concurrency("acme", 4)
-    for stack in stacks:
-        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
-        await channel_message(bot, f"`acme/{stack}` #1")
+    stacks = await updates_on_four_stacks(bot)
     now = [1000.0]
     # 4 polls an interval pay for a 1-page snapshot read twice an interval (bot.snapshots.SAVING = 2).
     bot.watcher.snapshots = Snapshots(bot.deps.pulumi, interval=2.0, max_age=1.0, clock=lambda: now[0])
@@ -122,12 +117,7 @@ async def test_many_running_deployments_are_read_from_one_org_list_and_no_parent
 
 
 async def test_what_a_snapshot_sees_change_is_polled_at_once(bot: Bot) -> None:
-    stacks = [f"svc{n}/dev" for n in range(4)]
-    await bot.pulumi.create_stacks(*stacks)
-    await bot.pulumi.set_concurrency("acme", 4)
-    for stack in stacks:
-        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
-        await channel_message(bot, f"`acme/{stack}` #1")
+    stacks = await updates_on_four_stacks(bot)
     now = [1000.0]
     snapshots = Snapshots(
         bot.deps.pulumi, interval=2.0, max_age=1.0, on_change=bot.watcher._changed, clock=lambda: now[0]
@@ -151,6 +141,17 @@ async def test_what_a_snapshot_sees_change_is_polled_at_once(bot: Bot) -> None:
         parent = await channel_message(bot, f"`acme/{stack}` #1")
         replies = " ".join(text_of(reply["blocks"]) for reply in await thread_replies(bot, parent))
         assert replies.count("✓") == 2  # both finished steps, each reported once
+
+
+async def updates_on_four_stacks(bot: Bot) -> list[str]:
+    """An update on each of four new stacks, all allowed to run at once; returns the stacks (project/stack)."""
+    stacks = [f"svc{n}/dev" for n in range(4)]
+    await bot.pulumi.create_stacks(*stacks)
+    await bot.pulumi.set_concurrency("acme", 4)
+    for stack in stacks:
+        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
+        await channel_message(bot, f"`acme/{stack}` #1")
+    return stacks
 
 
 async def step_replied(bot: Bot, stack: str) -> bool:

@@ -26,6 +26,13 @@ class Clock:
         return self.now
 
 
+class Told(list[set[str]]):
+    """The changes each snapshot reported, in order (the watcher's on_change)."""
+
+    async def __call__(self, deployment_ids: set[str]) -> None:
+        self.append(deployment_ids)
+
+
 @pytest.fixture
 async def client(pulumi_sandbox: PulumiSandbox) -> AsyncIterator[PulumiClient]:
     retry = RetryPolicy(attempts=1, base=0.01, cap=0.02, max_retry_after=5)
@@ -143,13 +150,9 @@ async def test_each_snapshot_tells_what_changed_since_the_last(
     pulumi_sandbox: PulumiSandbox, client: PulumiClient
 ) -> None:
     ids = await start(pulumi_sandbox, client, 20, queued=1)
-    told: list[set[str]] = []
-
-    async def changed(deployment_ids: set[str]) -> None:
-        told.append(deployment_ids)
-
+    told = Told()
     clock = Clock()
-    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=changed, clock=clock)
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=told, clock=clock)
     await a_busy_interval(snapshots, clock, ids)
     await snapshots.find("acme", ids[0])
     assert told == []  # a first snapshot has nothing to compare with
@@ -180,13 +183,9 @@ async def test_a_failed_read_tells_no_changes_before_or_after(
     pulumi_sandbox: PulumiSandbox, client: PulumiClient
 ) -> None:
     ids = await start(pulumi_sandbox, client, 20)
-    told: list[set[str]] = []
-
-    async def changed(deployment_ids: set[str]) -> None:
-        told.append(deployment_ids)
-
+    told = Told()
     clock = Clock()
-    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=changed, clock=clock)
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=told, clock=clock)
     await a_busy_interval(snapshots, clock, ids)
     await snapshots.find("acme", ids[0])
     await pulumi_sandbox.add_fault(method="GET", path=f"{ORG_LIST}$", status=500, count=1)
