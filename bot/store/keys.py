@@ -74,7 +74,7 @@ POKE_TTL_MS = 60_000
 
 
 def lease(deployment_id: str) -> str:
-    return key("lease", deployment_id)  # the claim script spells this prefix too: keep them in step
+    return key("lease", deployment_id)  # the scripts in watches.py get its prefix as lease("")
 
 
 def poke(deployment_id: str) -> str:

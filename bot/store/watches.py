@@ -20,13 +20,14 @@ from pydantic import Field
 from bot.store import keys
 from bot.store.core import Record, redis_call
 
-# KEYS: schedule. ARGV: now ms, lease ms, limit, token prefix. Leases each due id it can; returns id, token pairs.
+# KEYS: schedule. ARGV: now ms, lease ms, limit, token prefix, lease key prefix. Leases each due id it can;
+# returns id, token pairs.
 _CLAIM = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
 for n, id in ipairs(ids) do
   local token = ARGV[4] .. ':' .. n
-  if redis.call('SET', 'deploybot:lease:' .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
+  if redis.call('SET', ARGV[5] .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
     table.insert(out, id)
     table.insert(out, token)
@@ -42,15 +43,16 @@ if not redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', tonumber(ARGV[3])) then r
 redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
 return 1
 """
-# KEYS: schedule. ARGV: now ms, poke ttl ms, then ids. Each followed id is due now; one being polled (leased) is
-# poked instead, without overwriting a webhook's poke: its poll's reschedule makes it due at once. (Making a leased
-# watch due now would put it ahead of the due ones a claim can take, and a claim's LIMIT would stop at it.)
+# KEYS: schedule. ARGV: now ms, poke ttl ms, lease and poke key prefixes, then ids. Each followed id is due now;
+# one being polled (leased) is poked instead, without overwriting a webhook's poke: its poll's reschedule makes it
+# due at once. (Making a leased watch due now would put it ahead of the due ones a claim can take, and a claim's
+# LIMIT would stop at it.)
 _HURRY = """
-for i = 3, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   if redis.call('ZSCORE', KEYS[1], id) then
-    if redis.call('EXISTS', 'deploybot:lease:' .. id) == 1 then
-      redis.call('SET', 'deploybot:poke:' .. id, 's', 'NX', 'PX', tonumber(ARGV[2]))
+    if redis.call('EXISTS', ARGV[3] .. id) == 1 then
+      redis.call('SET', ARGV[4] .. id, 's', 'NX', 'PX', tonumber(ARGV[2]))
     else
       redis.call('ZADD', KEYS[1], 'LT', ARGV[1], id)
     end
@@ -131,7 +133,8 @@ class Watches:
     async def claim(self, now_ms: float, lease_ms: float, limit: int) -> list[tuple[Watch, str]]:
         """Up to ``limit`` due watches, each with the token of the lease this replica now holds on it."""
         prefix = secrets.token_hex(6)
-        flat = await redis_call(self._claim(keys=[keys.WATCHES], args=[now_ms, int(lease_ms), limit, prefix]))
+        args: list[str | int | float] = [now_ms, int(lease_ms), limit, prefix, keys.lease("")]
+        flat = await redis_call(self._claim(keys=[keys.WATCHES], args=args))
         pairs = [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
         if not pairs:
             return []
@@ -191,7 +194,7 @@ class Watches:
         keeps its lease, and its poll's reschedule makes it due at once again: that poll may have read the
         deployment before the change."""
         if deployment_ids:
-            args: list[str | int | float] = [now_ms, keys.POKE_TTL_MS, *deployment_ids]
+            args: list[str | int | float] = [now_ms, keys.POKE_TTL_MS, keys.lease(""), keys.poke(""), *deployment_ids]
             await redis_call(self._hurry(keys=[keys.WATCHES], args=args))
 
     async def _fenced(
