@@ -7,11 +7,14 @@ approval policy, so every /deploy starts at once).
   webhooks  the same, with the emulator's deployment webhooks signed and sent to the bot's /webhooks/pulumi
   burst     Slack's rate limits on (the fake's, and the bot's budgets as shipped): M deployments finish on one tick
 Deployments are created while the organization is paused (the watcher shows them queued), then it is resumed, so
-all start on the same tick; every 10th fails at its last step. A lag runs from a transition in the emulator's
-event log (``atNs``) to the first successful call in the fake Slack's call log (``at``) whose content shows it.
+all start on the same tick (lockstep: every later transition lands on one tick too, the worst case for lag); with
+``--phases P`` the emulator ticks P times a step and each tick moves 1/P of the deployments, so the transitions
+spread over each step as they do when deployments start at different times. Every 10th fails at its last step.
+A lag runs from a transition in the emulator's event log (``atNs``) to the first successful call in the fake Slack's
+call log (``at``) whose content shows it.
 
     .venv/bin/python bench/bench_watcher.py [--deployments 1000] [--burst 100] [--quick]
-        [--only polling,webhooks,burst] [--dump DIR] [--profile FILE --py-spy PATH]
+        [--only polling,webhooks,burst] [--phases P] [--dump DIR] [--profile FILE --py-spy PATH]
 """
 
 from __future__ import annotations
@@ -117,13 +120,14 @@ class World:
 
 
 @contextlib.asynccontextmanager
-async def world(webhooks: bool) -> AsyncIterator[World]:
+async def world(webhooks: bool, phases: int = 1) -> AsyncIterator[World]:
     pulumi_port, slack_port = free_port(), free_port()
     with (
         tempfile.TemporaryDirectory() as workdir,
         redis() as redis_url,
         child(deploybot("sandbox", "pulumi", "--port", str(pulumi_port), "--token", BOT_TOKEN, "--token", BENCH_TOKEN,
-                        "--concurrency", "100000", "--step-seconds", str(STEP_SECONDS)), pulumi_port) as emulator,
+                        "--concurrency", "100000", "--step-seconds", str(STEP_SECONDS), "--phases", str(phases)),
+              pulumi_port) as emulator,
         child(deploybot("sandbox", "slack", "--port", str(slack_port), "--signing-secret", SIGNING_SECRET,
                         "--no-rate-limits"), slack_port) as slack,
     ):  # fmt: skip
@@ -231,8 +235,8 @@ async def measure(here: World, bot: subprocess.Popen[bytes], created: int, withi
     )  # fmt: skip
 
 
-async def scenario(name: str, wanted: int, webhooks: bool, profile: Path | None, py_spy: str) -> Outcome:
-    async with world(webhooks) as here:
+async def scenario(name: str, wanted: int, webhooks: bool, phases: int, profile: Path | None, py_spy: str) -> Outcome:
+    async with world(webhooks, phases) as here:
         with here.bot(rate_scale=1000, webhooks=webhooks) as bot:
             cpu_before = cpu_seconds(bot.pid)
             created, took, complaints = await create(here, wanted)
@@ -241,7 +245,8 @@ async def scenario(name: str, wanted: int, webhooks: bool, profile: Path | None,
                 phase = await measure(here, bot, created, within=300)
         deliveries = (await here.get(f"{here.pulumi}/_sandbox/webhooks/deliveries"))["deliveries"] if webhooks else []
     hooks = ", the emulator's deployment webhooks sent to the bot" if webhooks else ""
-    about = f"fake Slack's rate limits off, the bot's Slack budgets x1000 (DEPLOYBOT_SLACK_RATE_SCALE){hooks}"
+    clock = f"transitions spread over each step in {phases} phases" if phases > 1 else "lockstep (one tick a step)"
+    about = f"{clock}, fake Slack's rate limits off, the bot's Slack budgets x1000 (DEPLOYBOT_SLACK_RATE_SCALE){hooks}"
     return Outcome(name, wanted, took, complaints, cpu_creating, phase, deliveries, about=about)
 
 
@@ -266,9 +271,11 @@ async def main(options: argparse.Namespace) -> None:
     outcomes = []
     BOT_LOGS.unlink(missing_ok=True)
     if "polling" in runs:
-        outcomes.append(await scenario("polling", options.deployments, False, options.profile, options.py_spy))
+        outcomes.append(
+            await scenario("polling", options.deployments, False, options.phases, options.profile, options.py_spy)
+        )
     if "webhooks" in runs:
-        outcomes.append(await scenario("webhooks", options.deployments, True, None, options.py_spy))
+        outcomes.append(await scenario("webhooks", options.deployments, True, options.phases, None, options.py_spy))
     if "burst" in runs:
         outcomes.append(await burst(options.burst))
     if options.dump:
@@ -284,6 +291,7 @@ def options_from(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=1000, help="deployments at once (polling, webhooks)")
     parser.add_argument("--burst", type=int, default=100, help="deployments finishing at once with rate limits on")
+    parser.add_argument("--phases", type=int, default=1, help="spread transitions over each step (default 1: lockstep)")
     parser.add_argument("--quick", action="store_true", help="100 deployments and a burst of 20")
     parser.add_argument("--only", default=",".join(RUNS), help=f"comma-separated runs, of {', '.join(RUNS)}")
     parser.add_argument("--dump", type=Path, help="save each run's event, call and request logs here as JSON")
@@ -292,8 +300,8 @@ def options_from(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.quick:
         options.deployments, options.burst = 100, 20
-    if options.deployments < 1 or options.burst < 1:
-        parser.error("--deployments and --burst must be at least 1")
+    if min(options.deployments, options.burst, options.phases) < 1:
+        parser.error("--deployments, --burst and --phases must be at least 1")
     unknown = set(options.only.split(",")) - set(RUNS)
     if unknown:
         parser.error(f"--only: no run called {', '.join(sorted(unknown))}; the runs are {', '.join(RUNS)}")

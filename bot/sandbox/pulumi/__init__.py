@@ -19,7 +19,8 @@ Control API (no auth, JSON in and out, errors are ``{"code", "message"}``):
 ``PUT /_sandbox/orgs/{org}/concurrency`` ``{"concurrency": n}``
     The org's limit of deployments running at once (shown in org metadata); creates the org if needed.
 ``GET /_sandbox/clock`` / ``PUT /_sandbox/clock`` ``{"stepSeconds": s}``
-    ``{"manual", "stepSeconds", "ticks"}``; the automatic clock ticks every ``stepSeconds``.
+    ``{"manual", "stepSeconds", "phases", "ticks"}``; the automatic clock ticks every ``stepSeconds`` (with
+    ``--phases N``, N times a step, each tick moving the deployments whose number is that phase mod N).
 ``POST /_sandbox/advance`` ``{"steps": n}`` or ``{"untilIdle": true}``
     Run ticks now (either clock mode): ``{"ticks", "idle", "totalTicks"}``. One tick moves every active
     deployment one transition (not-started→accepted when stack and org are free and not paused;

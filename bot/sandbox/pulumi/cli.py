@@ -73,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=_positive_int, default=4, help="deployments running at once per org")
     parser.add_argument("--step-seconds", type=_positive_float, default=1.0, help="seconds per step (default 1)")
     parser.add_argument("--manual-clock", action="store_true", help="tick only on POST /_sandbox/advance")
+    parser.add_argument(
+        "--phases",
+        type=_positive_int,
+        default=1,
+        help="spread transitions over each step: tick N times a step, each tick moving 1/N of the deployments",
+    )
     parser.add_argument("--console-url", default="https://app.pulumi.com", help="base of consoleUrl links")
     parser.add_argument("--seed", type=int, default=0, help="seed for probabilistic faults")
     parser.add_argument(
@@ -102,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             step_seconds=args.step_seconds,
             manual_clock=args.manual_clock,
+            phases=args.phases,
             console_url=args.console_url,
             seed=args.seed,
             webhooks=tuple(WebhookConfig(url, secret) for url, secret in args.webhooks or []),

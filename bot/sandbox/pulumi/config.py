@@ -18,6 +18,11 @@ class EmulatorConfig:
     concurrency: int = 4  # deployments running at once per organization
     step_seconds: float = 1.0
     manual_clock: bool = False  # True: the clock only moves on POST /_sandbox/advance
+    # The automatic clock's phases: it ticks ``phases`` times a step and each tick moves the deployments whose
+    # sequence number is that phase (mod phases), so each still takes step_seconds a step but their transitions
+    # spread over the step instead of all landing on one tick. 1 (the default): every tick moves every deployment.
+    # Queued deployments start in their own phase, so with a concurrency limit a later one can start first.
+    phases: int = 1
     console_url: str = "https://app.pulumi.com"
     seed: int = 0  # seeds the random choice of probabilistic faults
     demo_org: bool = True  # seed the "acme" demo organization when no stacks are given
@@ -38,6 +43,8 @@ class EmulatorConfig:
             raise ValueError("concurrency must be at least 1")
         if self.step_seconds <= 0:
             raise ValueError("step_seconds must be positive")
+        if self.phases < 1:
+            raise ValueError("phases must be at least 1")
         if not self.webhook_timeout > 0:
             raise ValueError("webhook_timeout must be positive")
         if min(self.webhook_queue_size, self.webhook_senders, self.webhook_log_size) < 1:

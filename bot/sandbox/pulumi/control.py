@@ -105,7 +105,12 @@ async def set_concurrency(request: web.Request) -> web.Response:
 async def get_clock(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
     return web.json_response(
-        {"manual": emulator.config.manual_clock, "stepSeconds": emulator.step_seconds, "ticks": emulator.engine.ticks}
+        {
+            "manual": emulator.config.manual_clock,
+            "stepSeconds": emulator.step_seconds,
+            "phases": emulator.config.phases,
+            "ticks": emulator.engine.ticks,
+        }
     )
 
 

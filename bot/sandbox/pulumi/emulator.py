@@ -91,13 +91,15 @@ class Emulator:
         return self.users.get(token)
 
     async def run_clock(self) -> None:
-        """Tick every ``step_seconds`` on a steady cadence (a slow tick does not make the next ones burst)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time()
+        """Tick every ``step_seconds`` on a steady cadence (a slow tick does not make the next ones burst); with
+        ``phases`` > 1, ``phases`` times as often, each tick moving one phase of the deployments."""
+        loop, phases = asyncio.get_running_loop(), self.config.phases
+        deadline, phase = loop.time(), 0
         while True:
-            deadline = max(deadline + self.step_seconds, loop.time())
+            deadline = max(deadline + self.step_seconds / phases, loop.time())
             await asyncio.sleep(deadline - loop.time())
             try:
-                self.engine.tick()
+                self.engine.tick(phase, phases)
+                phase = (phase + 1) % phases
             except Exception:  # one bad tick must not stop the clock; it is logged and the next one runs
                 log.exception("emulator tick failed")

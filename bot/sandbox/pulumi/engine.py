@@ -92,14 +92,17 @@ class Engine:
 
     # -- the clock ---------------------------------------------------------------------------------------------
 
-    def tick(self) -> int:
-        """Advance the world one step; returns how many deployments changed status or step."""
+    def tick(self, phase: int = 0, phases: int = 1) -> int:
+        """Advance the world one step; returns how many deployments changed status or step. With ``phases`` > 1
+        only the deployments of one phase (``seq % phases == phase``) move or start, so a clock that ticks
+        ``phases`` times a step spreads the transitions over the step instead of landing them all at once."""
         changed = 0
         for deployment in list(self.active.values()):
-            self._advance(deployment)
-            changed += 1
+            if deployment.seq % phases == phase:
+                self._advance(deployment)
+                changed += 1
         for org in list(self.registry.orgs.values()):
-            changed += self._admit(org)
+            changed += self._admit(org, phase, phases)
         self.ticks += 1
         return changed
 
@@ -117,14 +120,17 @@ class Engine:
 
     # -- transitions -------------------------------------------------------------------------------------------
 
-    def _admit(self, org: Org) -> int:
-        admitted = 0
+    def _admit(self, org: Org, phase: int, phases: int) -> int:
+        admitted, later = 0, []  # later: stacks whose next deployment starts in another phase
         while not org.paused and org.running < org.concurrency and org.ready:
             seq, short = heapq.heappop(org.ready)
             stack = org.stacks.get(short)
             if stack is None or stack.active is not None or stack.paused or not stack.queue:
                 continue
             if stack.queue[0].seq != seq:
+                continue
+            if seq % phases != phase:
+                later.append((seq, short))
                 continue
             deployment = stack.queue.popleft()
             admitted += 1
@@ -136,6 +142,8 @@ class Engine:
             org.running += 1
             self.active[deployment.id] = deployment
             self._set_status(deployment, "accepted")
+        for entry in later:
+            heapq.heappush(org.ready, entry)
         return admitted
 
     def _advance(self, deployment: Deployment) -> None:

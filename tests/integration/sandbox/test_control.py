@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
 
+from bot.sandbox.pulumi.config import EmulatorConfig
+from bot.sandbox.pulumi.emulator import Emulator
+from bot.sandbox.pulumi.state import Deployment
 from tests.integration.sandbox.conftest import Api
 from tests.pulumi_sandbox import PulumiSandbox, SandboxError, start_pulumi_sandbox
 
@@ -19,8 +23,10 @@ async def _wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_the_automatic_clock_runs_deployments() -> None:
-    async with start_pulumi_sandbox(manual_clock=False, step_seconds=0.01) as sandbox, aiohttp.ClientSession() as s:
+@pytest.mark.parametrize("phases", [1, 3])
+async def test_the_automatic_clock_runs_deployments(phases: int) -> None:
+    clocked = start_pulumi_sandbox(manual_clock=False, step_seconds=0.01 * phases, phases=phases)
+    async with clocked as sandbox, aiohttp.ClientSession() as s:
         await sandbox.create_stacks("web/dev")
         url = f"{sandbox.url}/api/stacks/acme/web/dev/deployments"
         async with s.post(url, json={"operation": "update"}, headers=sandbox.headers()) as resp:
@@ -33,9 +39,40 @@ async def test_the_automatic_clock_runs_deployments() -> None:
         await _wait_for(succeeded)
         clock = await sandbox.clock()
         assert clock["manual"] is False
-        assert clock["ticks"] >= 6
+        assert clock["phases"] == phases
+        assert clock["ticks"] >= 6 * phases
         await sandbox.set_step_seconds(60)
         assert (await sandbox.clock())["stepSeconds"] == 60
+
+
+def test_phases_spread_transitions_over_a_step_and_keep_each_deployment_at_one_step_a_step() -> None:
+    """With phases, a tick moves only the deployments of its phase: every deployment changes on every 3rd tick, its
+    own, and the deployments between them use every phase, so their transitions no longer land on one tick."""
+    emulator = Emulator(EmulatorConfig(admin_tokens=("t",), demo_org=False, concurrency=100, phases=3))
+    user = next(iter(emulator.users.values()))
+    made = [
+        emulator.engine.create(stack, "update", stack.settings or {}, user, fail_step=None, backend_url="http://e/")
+        for stack in emulator.add_stacks([f"acme/p{n}/dev" for n in range(6)])
+    ]
+
+    def state(deployment: Deployment) -> tuple[object, ...]:
+        return deployment.status, deployment.current, tuple(step.status for step in deployment.steps)
+
+    changed_on: dict[str, list[int]] = {d.id: [] for d in made}
+    for tick in range(3 * 12):
+        before = {d.id: state(d) for d in made}
+        emulator.engine.tick(tick % 3, 3)
+        for d in made:
+            if state(d) != before[d.id]:
+                changed_on[d.id].append(tick)
+    assert {d.status for d in made} == {"succeeded"}
+    for d in made:
+        ticks = changed_on[d.id]
+        assert {t % 3 for t in ticks} == {d.seq % 3}
+        assert all(later - earlier == 3 for earlier, later in itertools.pairwise(ticks))
+    assert {d.seq % 3 for d in made} == {0, 1, 2}
+    # Every deployment made the same transitions, whichever its phase.
+    assert len({len(ticks) for ticks in changed_on.values()}) == 1
 
 
 async def test_the_manual_clock_only_moves_when_told(pulumi_sandbox: PulumiSandbox, api: Api) -> None:
