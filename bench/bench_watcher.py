@@ -104,6 +104,11 @@ class World:
             await self.read_requests()
             await asyncio.sleep(1)
 
+    async def redis_commands(self) -> Counter[str]:
+        """Commands Redis has run since it started, by name (``INFO commandstats``)."""
+        stats = await self.redis.info("commandstats")
+        return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+
     async def watched(self) -> int:
         return int(await self.redis.zcard(keys.WATCHES))
 
@@ -209,7 +214,7 @@ def profiled(pid: int, output: Path | None, py_spy: str) -> Iterator[None]:
     if output is None:
         yield
         return
-    argv = [py_spy, "record", "-p", str(pid), "-f", "raw", "-o", str(output), "--nonblocking", "-r", "50"]
+    argv = [py_spy, "record", "-p", str(pid), "-f", "raw", "-o", str(output), "-r", "100"]
     spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
@@ -221,7 +226,7 @@ def profiled(pid: int, output: Path | None, py_spy: str) -> Iterator[None]:
 async def measure(here: World, bot: subprocess.Popen[bytes], created: int, within: float) -> Phase:
     """Resume the org (every deployment starts on the next tick) and watch until the last one is reported."""
     sandboxes = sum(cpu_seconds(pid) for pid in here.sandboxes)
-    bot_cpu, released = cpu_seconds(bot.pid), time.time()
+    bot_cpu, commands, released = cpu_seconds(bot.pid), await here.redis_commands(), time.time()
     await here.org("resume")
     finished = await until_reported(here, within)
     done = time.time()
@@ -232,6 +237,7 @@ async def measure(here: World, bot: subprocess.Popen[bytes], created: int, withi
         created=created, released=released, done=done, finished=finished, events=events, calls=calls,
         requests=here.requests, bot_cpu=cpu_seconds(bot.pid) - bot_cpu, bot_rss=peak_rss_mb(bot.pid),
         sandbox_cpu=sum(cpu_seconds(pid) for pid in here.sandboxes) - sandboxes,
+        redis_commands=await here.redis_commands() - commands,
     )  # fmt: skip
 
 

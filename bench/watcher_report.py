@@ -121,6 +121,7 @@ class Phase:
     bot_cpu: float
     bot_rss: float
     sandbox_cpu: float
+    redis_commands: Counter[str] = field(default_factory=Counter)  # every client's Redis commands while running
 
 
 def api_rate(phase: Phase, interval: float) -> tuple[float, dict[str, float]]:
@@ -267,6 +268,19 @@ def _burst_rows(outcome: Outcome) -> list[list[str]]:
     ]
 
 
+def _redis_rows(outcomes: list[Outcome]) -> list[list[str]]:
+    def calls(outcome: Outcome) -> int:
+        phase = outcome.phase
+        return max(1, sum(1 for c in phase.calls if phase.released <= c["at"] <= phase.done))
+
+    total = Counter[str]()
+    for outcome in outcomes:
+        total.update(outcome.phase.redis_commands)
+    names = [name for name, _ in total.most_common(10)]
+    rows = [[n, *(f"{o.phase.redis_commands[n] / calls(o):.2f}" for o in outcomes)] for n in names]
+    return [*rows, ["all", *(f"{o.phase.redis_commands.total() / calls(o):.2f}" for o in outcomes)]]
+
+
 def print_tables(outcomes: list[Outcome], interval: float, step: float, fail_every: int, logs: Path) -> None:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
@@ -284,6 +298,8 @@ def print_tables(outcomes: list[Outcome], interval: float, step: float, fail_eve
     print("\nPulumi calls per active deployment per poll interval, by endpoint (while running)")
     print(table(["endpoint", *(o.name for o in outcomes)], [[n, *(f"{r.get(n, 0):.3f}" for r in per_endpoint)]
                                                                for n in names]))  # fmt: skip
+    print("\nRedis commands per Slack call (while running), the ten most used")
+    print(table(["command", *(o.name for o in outcomes)], _redis_rows(outcomes)))
     for outcome in outcomes:
         if outcome.limited_from is not None:
             print(f"\n{outcome.name}: {outcome.phase.created} deployments in one channel, Slack's limits on")
