@@ -3,7 +3,7 @@
 
 Each run gets a fresh world of separate processes: Redis, the emulator, the fake Slack and the bot (with an open
 approval policy, so every /deploy starts at once).
-  polling   N deployments, the fake Slack's rate limits off (the bot's own budgets scaled 1000x out of the way)
+  polling   N deployments, the fake Slack's rate limits off (and the bot's own budgets off)
   webhooks  the same, with the emulator's deployment webhooks signed and sent to the bot's /webhooks/pulumi
   burst     Slack's rate limits on (the fake's, and the bot's budgets as shipped): M deployments finish on one tick
 Deployments are created while the organization is paused (the watcher shows them queued), then it is resumed, so
@@ -112,12 +112,13 @@ class World:
     async def watched(self) -> int:
         return int(await self.redis.zcard(keys.WATCHES))
 
-    def bot(self, rate_scale: int, webhooks: bool) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    def bot(self, paced: bool, webhooks: bool) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        """A ``deploybot serve``; ``paced``: with the Slack budgets it ships with, else none (the fake's are off)."""
         env = {
             "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": f"{self.slack}/api/", "PULUMI_ACCESS_TOKEN": BOT_TOKEN, "PULUMI_BACKEND_URL": self.pulumi,
             "PULUMI_ORG": ORG, "REDIS_URL": self.redis_url, "LOG_LEVEL": "WARNING",
-            "DEPLOYBOT_POLL_INTERVAL": str(INTERVAL), "DEPLOYBOT_SLACK_RATE_SCALE": str(rate_scale),
+            "DEPLOYBOT_POLL_INTERVAL": str(INTERVAL), "DEPLOYBOT_SLACK_BUDGETS": "on" if paced else "off",
             "DEPLOYBOT_POLICY": str(self.policy),
         } | ({"PULUMI_WEBHOOK_SECRET": WEBHOOK_SECRET} if webhooks else {})  # fmt: skip
         argv = deploybot("serve", "--host", "127.0.0.1", "--port", str(self.bot_port))
@@ -243,7 +244,7 @@ async def measure(here: World, bot: subprocess.Popen[bytes], created: int, withi
 
 async def scenario(name: str, wanted: int, webhooks: bool, phases: int, profile: Path | None, py_spy: str) -> Outcome:
     async with world(webhooks, phases) as here:
-        with here.bot(rate_scale=1000, webhooks=webhooks) as bot:
+        with here.bot(paced=False, webhooks=webhooks) as bot:
             cpu_before = cpu_seconds(bot.pid)
             created, took, complaints = await create(here, wanted)
             cpu_creating = cpu_seconds(bot.pid) - cpu_before
@@ -252,7 +253,7 @@ async def scenario(name: str, wanted: int, webhooks: bool, phases: int, profile:
         deliveries = (await here.get(f"{here.pulumi}/_sandbox/webhooks/deliveries"))["deliveries"] if webhooks else []
     hooks = ", the emulator's deployment webhooks sent to the bot" if webhooks else ""
     clock = f"transitions spread over each step in {phases} phases" if phases > 1 else "lockstep (one tick a step)"
-    about = f"{clock}, fake Slack's rate limits off, the bot's Slack budgets x1000 (DEPLOYBOT_SLACK_RATE_SCALE){hooks}"
+    about = f"{clock}, fake Slack's rate limits off and the bot's Slack budgets off (DEPLOYBOT_SLACK_BUDGETS){hooks}"
     return Outcome(name, wanted, took, complaints, cpu_creating, phase, deliveries, about=about)
 
 
@@ -260,13 +261,13 @@ async def burst(wanted: int) -> Outcome:
     """Create with rate limits off, stop that bot, turn Slack's limits on, and let a bot with the shipped budgets
     (a new process on the same Redis takes the watches over) report all of them finishing on one tick."""
     async with world(webhooks=False) as here:
-        with here.bot(rate_scale=1000, webhooks=False) as bot:
+        with here.bot(paced=False, webhooks=False) as bot:
             cpu_before = cpu_seconds(bot.pid)
             created, took, complaints = await create(here, wanted)
             cpu_creating = cpu_seconds(bot.pid) - cpu_before
         await here.post(f"{here.slack}/_sandbox/config", {"rate_limits": True})
         limited_from = time.time()
-        with here.bot(rate_scale=1, webhooks=False) as bot:
+        with here.bot(paced=True, webhooks=False) as bot:
             phase = await measure(here, bot, created, within=900)
     about = "created with limits off; then Slack's limits on and a new bot process with the shipped budgets"
     return Outcome("burst", wanted, took, complaints, cpu_creating, phase, [], limited_from, about)

@@ -189,6 +189,13 @@ async def liveness(deps: Deps, watcher: Watcher | None, socket: AsyncSocketModeH
     return {"ok": True}
 
 
+def budgets(settings: Settings) -> Budgets:
+    """The outbox's Slack budgets: Slack's own limits, scaled for a fake Slack, or unbounded (benchmarks)."""
+    if settings.deploybot_slack_budgets == "off":
+        return Budgets.unbounded()
+    return Budgets().scaled(settings.deploybot_slack_rate_scale)
+
+
 def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = True) -> web.Application:
     """The bot as an aiohttp app with ``GET /healthz``, and the watcher running beside it.
 
@@ -201,7 +208,7 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     bolt = build_bolt(deps, signing_secret=secret)
     outbox_chat = Chat(slack_client(settings, retry_rate_limits=False), on_call=deps.metrics.slack_call)
-    outbox = Outbox(outbox_chat, deps.store.redis, budgets=Budgets().scaled(settings.deploybot_slack_rate_scale))
+    outbox = Outbox(outbox_chat, deps.store.redis, budgets=budgets(settings))
     watcher = build_watcher(settings, deps, outbox)
     socket: AsyncSocketModeHandler | None = None
 

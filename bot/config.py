@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Multiplies the outbox's Slack budgets: only for the fake Slack (tests, benchmarks) or a workspace with raised
     # limits; against Slack itself a value above 1 earns 429s.
     deploybot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
+    # "off": the outbox's budgets never run dry (``Budgets.unbounded``), for a fake Slack with its limits off
+    # (benchmarks of the bot's own speed); 429s are still honoured. The scale above then does not matter.
+    deploybot_slack_budgets: Literal["on", "off"] = "on"
 
     @model_validator(mode="before")
     @classmethod

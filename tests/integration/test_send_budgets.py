@@ -10,7 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.errors import StoreUnavailable
+from bot.outbox import Budgets
 from bot.outbox.budget import REDIS_RETRY_SECONDS, BudgetKeeper
+from bot.outbox.queue import Call, Priority
+from bot.render.message import Message
 from bot.store import keys
 from bot.store.budgets import Limit, Rate, SendBudgets
 from tests.conftest import free_port
@@ -49,6 +52,17 @@ async def test_several_calls_asked_at_once_are_served_in_order_and_share_their_b
     assert [a is None for a in answers[22:]] == [True, False]
     assert await budgets.take([CHANNEL]) is not None  # what the batch took is gone for the next caller too
     assert await budgets.take_each([]) == []
+
+
+async def test_unbounded_budgets_let_a_whole_batch_into_one_channel(redis: aioredis.Redis) -> None:
+    """``DEPLOYBOT_SLACK_BUDGETS=off``: every post of a batch into one channel is taken in the one round trip (with
+    the shipped burst of 3, only 3 are), and so are edits; yet a 429's block still holds its bucket."""
+    budgets, unbounded = SendBudgets(redis), Budgets.unbounded()
+    post = Call("chat.postMessage", "C1", Message("hi"), Priority.PROGRESS, 0, thread_ts="1.1")
+    edit = Call("chat.update", "C1", Message("hi"), Priority.PROGRESS, 1, ts="1.1")
+    assert await budgets.take_each([unbounded.limits(post)] * 500 + [unbounded.limits(edit)] * 500) == [None] * 1000
+    await budgets.block(unbounded.limits(post)[0], 5)
+    assert await budgets.take(unbounded.limits(post)) is not None
 
 
 async def test_a_blocked_budget_refuses_its_calls_in_a_batch_and_not_the_others(redis: aioredis.Redis) -> None:

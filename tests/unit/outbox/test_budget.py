@@ -119,3 +119,22 @@ def test_posts_take_from_their_channel_and_the_workspace_edits_from_the_workspac
     defaults = Budgets()
     assert defaults.post_per_channel.per_second <= 1.0
     assert defaults.update_per_workspace.per_second * 60 < 50
+
+
+def test_unbounded_budgets_never_make_a_call_wait_but_a_429_still_blocks() -> None:
+    """``DEPLOYBOT_SLACK_BUDGETS=off``: a burst far beyond any Slack limit goes out at once; a 429 is still kept."""
+    now = 0.0
+    local = LocalBudgets(lambda: now)
+    budgets = Budgets.unbounded()
+    post = Call("chat.postMessage", "C1", Message("hi"), Priority.PROGRESS, 0, thread_ts="1.1")
+    edit = Call("chat.update", "C1", Message("hi"), Priority.PROGRESS, 1, ts="1.1")
+    for call in (post, edit):  # a local bucket starts empty when first used; a microsecond fills one token
+        denied = local.take(budgets.limits(call))
+        assert denied is not None
+        assert denied.wait <= 1e-6
+    now = 1.0
+    assert all(local.take(budgets.limits(call)) is None for _ in range(100_000) for call in (post, edit))
+    local.block(budgets.limits(post)[0], 2.0)
+    denied = local.take(budgets.limits(post))
+    assert denied is not None
+    assert denied.wait == pytest.approx(2.0)
