@@ -50,6 +50,7 @@ ORG, CHANNEL, PERSON = "bench", "C_DEPLOYS", "U_CARA"
 INTERVAL = STEP_SECONDS = 2.0
 FAIL_EVERY, FAIL_STEP = 10, 5  # the last of the five steps: failures finish on the same tick as the others
 SENDERS = 8  # slash commands in flight at once
+WEBHOOK_SENDERS = 32  # the emulator's webhook deliveries in flight at once (Pulumi Cloud sends them in parallel)
 CREATE_DEADLINE = 300.0  # seconds for creating through Slack; if it runs out, fewer deployments are measured
 BOT_LOGS = Path(tempfile.gettempdir()) / "bench_watcher_bot.log"
 # Deployments start as soon as they are asked for: the approval gate is not what this measures.
@@ -132,7 +133,8 @@ async def world(webhooks: bool, phases: int = 1) -> AsyncIterator[World]:
         tempfile.TemporaryDirectory() as workdir,
         redis() as redis_url,
         child(deploybot("sandbox", "pulumi", "--port", str(pulumi_port), "--token", BOT_TOKEN, "--token", BENCH_TOKEN,
-                        "--concurrency", "100000", "--step-seconds", str(STEP_SECONDS), "--phases", str(phases)),
+                        "--concurrency", "100000", "--step-seconds", str(STEP_SECONDS), "--phases", str(phases),
+                        "--webhook-senders", str(WEBHOOK_SENDERS)),
               pulumi_port) as emulator,
         child(deploybot("sandbox", "slack", "--port", str(slack_port), "--signing-secret", SIGNING_SECRET,
                         "--no-rate-limits"), slack_port) as slack,

@@ -346,24 +346,27 @@ class Watcher:
             self.wake()
 
     async def _serve_pokes(self) -> None:
-        """Poll poked watches at once, up to ``concurrency`` at a time; one that is being polled already (or is
-        not due) is left to its lease holder, who polls it again when it sees the poke."""
+        """Poll poked watches at once, up to ``concurrency`` at a time, claiming all that wait in one round trip (a
+        claim each, one after another, held a burst of webhooks back for seconds); one that is being polled already
+        (or is not due) is left to its lease holder, who polls it again when it sees the poke."""
         assert self._poked is not None
         running: set[asyncio.Task[None]] = set()
         try:
             while True:
-                deployment_id = await self._poked.get()
+                waiting = {await self._poked.get()}
                 if len(running) >= self.concurrency:  # each task leaves ``running`` as it ends
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                while not self._poked.empty() and len(waiting) < self.concurrency - len(running):
+                    waiting.add(self._poked.get_nowait())
                 try:
-                    claimed = await self.watches.claim_due(deployment_id, self._now_ms(), self.lease_ms)
+                    claimed = await self.watches.claim_due(waiting, self._now_ms(), self.lease_ms)
                 except StoreUnavailable:
                     continue  # the rounds catch up once Redis is back
-                except Exception:  # a bug must not end the service: the rounds poll it anyway
-                    log.exception("could not claim a poked watch", extra={"deployment_id": deployment_id})
+                except Exception:  # a bug must not end the service: the rounds poll them anyway
+                    log.exception("could not claim poked watches", extra={"deployment_ids": sorted(waiting)})
                     continue
-                if claimed is not None:
-                    task = asyncio.create_task(self._poked_poll(Poll(*claimed, fresh=True)))
+                for watch, token in claimed:
+                    task = asyncio.create_task(self._poked_poll(Poll(watch, token, fresh=True)))
                     running.add(task)
                     task.add_done_callback(running.discard)
         finally:

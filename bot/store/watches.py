@@ -35,13 +35,22 @@ for n, id in ipairs(ids) do
 end
 return out
 """
-# KEYS: schedule, lease. ARGV: id, now ms, lease ms, token. Leases one watch if it is due; returns whether it did.
-_CLAIM_ONE = """
-local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not due or tonumber(due) > tonumber(ARGV[2]) then return 0 end
-if not redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', tonumber(ARGV[3])) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
-return 1
+# KEYS: schedule. ARGV: now ms, lease ms, token prefix, lease key prefix, then ids. Leases each of those watches
+# that is due and free; returns id, token pairs.
+_CLAIM_THESE = """
+local out = {}
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local due = redis.call('ZSCORE', KEYS[1], id)
+  local token = ARGV[3] .. ':' .. i
+  if due and tonumber(due) <= tonumber(ARGV[1])
+      and redis.call('SET', ARGV[4] .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+    table.insert(out, id)
+    table.insert(out, token)
+  end
+end
+return out
 """
 # KEYS: schedule. ARGV: now ms, poke ttl ms, lease and poke key prefixes, then ids. Each followed id is due now;
 # one being polled (leased) is poked instead, without overwriting a webhook's poke: its poll's reschedule makes it
@@ -108,7 +117,7 @@ class Watches:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
-        self._claim_one = redis.register_script(_CLAIM_ONE)
+        self._claim_these = redis.register_script(_CLAIM_THESE)
         self._fenced_script = redis.register_script(_FENCED)
         self._hurry = redis.register_script(_HURRY)
 
@@ -134,7 +143,20 @@ class Watches:
         """Up to ``limit`` due watches, each with the token of the lease this replica now holds on it."""
         prefix = secrets.token_hex(6)
         args: list[str | int | float] = [now_ms, int(lease_ms), limit, prefix, keys.lease("")]
-        flat = await redis_call(self._claim(keys=[keys.WATCHES], args=args))
+        return await self._leased(await redis_call(self._claim(keys=[keys.WATCHES], args=args)))
+
+    async def claim_due(
+        self, deployment_ids: Collection[str], now_ms: float, lease_ms: float
+    ) -> list[tuple[Watch, str]]:
+        """Lease those of these watches that are due and that nobody holds (poked watches, polled at once), in one
+        round trip; each with its token."""
+        if not deployment_ids:
+            return []
+        args: list[str | int | float] = [now_ms, int(lease_ms), secrets.token_hex(6), keys.lease(""), *deployment_ids]
+        return await self._leased(await redis_call(self._claim_these(keys=[keys.WATCHES], args=args)))
+
+    async def _leased(self, flat: list[bytes | str]) -> list[tuple[Watch, str]]:
+        """The watches a claim script leased (id, token pairs), read; one that expired meanwhile is retired."""
         pairs = [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
         if not pairs:
             return []
@@ -146,18 +168,6 @@ class Watches:
                 continue
             claimed.append((Watch.model_validate_json(raw), token))
         return claimed
-
-    async def claim_due(self, deployment_id: str, now_ms: float, lease_ms: float) -> tuple[Watch, str] | None:
-        """Lease one watch if it is due and nobody holds it (a poked watch, polled at once); with its token."""
-        token = secrets.token_hex(6)
-        names = [keys.WATCHES, keys.lease(deployment_id)]
-        if not await redis_call(self._claim_one(keys=names, args=[deployment_id, now_ms, int(lease_ms), token])):
-            return None
-        raw = await redis_call(self.redis.get(keys.watch(deployment_id)))
-        if raw is None:
-            await self.retire(deployment_id, token)
-            return None
-        return Watch.model_validate_json(raw), token
 
     async def save(self, watch: Watch, token: str, *, finished: bool = False) -> None:
         """Record what was reported, keeping the lease. Raises Lost if the lease is no longer ours."""

@@ -102,8 +102,7 @@ async def test_many_running_deployments_are_read_from_one_org_list_and_no_parent
     # yet a second old) and reads it alone again rather than showing the parent going back.
     await bot.pulumi.advance()
     [svc0] = [w for w in [await bot.deps.watches.get(i) for i in await all_watch_ids(bot)] if w and "svc0" in w.stack]
-    claimed = await bot.deps.watches.claim_due(svc0.deployment_id, time.time() * 1000, 5000)
-    assert claimed is not None
+    [claimed] = await bot.deps.watches.claim_due([svc0.deployment_id], time.time() * 1000, 5000)
     await bot.watcher._guarded(Poll(*claimed, fresh=True))
     await bot.pulumi.clear_requests()
     await asyncio.sleep(0.01)  # its next poll is due one (tiny, 1 ms) interval after the last

@@ -119,16 +119,19 @@ async def test_adding_twice_keeps_the_first(redis: aioredis.Redis) -> None:
     assert stored.mode == "thread"
 
 
-async def test_one_poked_watch_is_claimed_only_when_due_and_free(redis: aioredis.Redis) -> None:
+async def test_poked_watches_are_claimed_only_when_due_and_free(redis: aioredis.Redis) -> None:
     watches = Watches(redis)
     await watches.add(watch(), due_ms=5000)
-    assert await watches.claim_due("d-1", now_ms=4999, lease_ms=30_000) is None  # not due
-    assert await watches.claim_due("d-404", now_ms=9999, lease_ms=30_000) is None  # not followed
-    claimed = await watches.claim_due("d-1", now_ms=5000, lease_ms=30_000)
-    assert claimed is not None
-    assert claimed[0].deployment_id == "d-1"
+    await watches.add(watch(2), due_ms=1000)
+    assert await watches.claim_due(["d-1"], now_ms=4999, lease_ms=30_000) == []  # not due
+    assert await watches.claim_due(["d-404"], now_ms=9999, lease_ms=30_000) == []  # not followed
+    assert await watches.claim_due([], now_ms=9999, lease_ms=30_000) == []
+    both = await watches.claim_due(["d-404", "d-1", "d-2", "d-1"], now_ms=5000, lease_ms=30_000)
+    assert sorted(w.deployment_id for w, _ in both) == ["d-1", "d-2"]  # one round trip; d-1 leased once
+    assert len({token for _, token in both}) == 2
+    claimed = next(c for c in both if c[0].deployment_id == "d-1")
     assert await watches.poke("d-1", now_ms=5001) is True
-    assert await watches.claim_due("d-1", now_ms=5002, lease_ms=30_000) is None  # leased: its holder polls again
+    assert await watches.claim_due(["d-1"], now_ms=5002, lease_ms=30_000) == []  # leased: its holder polls again
     assert await watches.claim(now_ms=5002, lease_ms=30_000, limit=10) == []
     await watches.save(watch().model_copy(update={"status": "running"}), claimed[1])  # the token is the lease's
 

@@ -79,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="spread transitions over each step: tick N times a step, each tick moving 1/N of the deployments",
     )
+    parser.add_argument(
+        "--webhook-senders",
+        type=_positive_int,
+        default=4,
+        help="webhook deliveries sent at once (default 4); Pulumi Cloud's own fleet sends many more in parallel",
+    )
     parser.add_argument("--console-url", default="https://app.pulumi.com", help="base of consoleUrl links")
     parser.add_argument("--seed", type=int, default=0, help="seed for probabilistic faults")
     parser.add_argument(
@@ -112,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             console_url=args.console_url,
             seed=args.seed,
             webhooks=tuple(WebhookConfig(url, secret) for url, secret in args.webhooks or []),
+            webhook_senders=args.webhook_senders,
         )
         app = create_app(config)
     except ValueError as exc:  # a bad --stack name or --webhook-url, or an invalid combination of settings
