@@ -7,6 +7,7 @@ it created the deployment; a deployment without one has no thread to report in.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -19,6 +20,9 @@ from bot.render.progress import notification, outcome_reply, parent_message, sta
 from bot.store import DeploymentRecord, Store
 from bot.store.watches import Watch
 from bot.watcher import QueueState, StepChange
+
+# Records kept in memory: a watch's polls read its record from Redis once, not for every edit and reply.
+RECORDS_KEPT = 10_000
 
 
 def took(deployment: Deployment) -> float | None:
@@ -50,15 +54,27 @@ class SlackReporter:
         self.clock = clock
         self.previews = previews
         self.metrics = metrics
+        # A record is written before its watch starts, and only its ``cancelled_by`` changes later (finished()
+        # reads that fresh), so what is kept here is what Redis holds. Least recently used ones go first.
+        self._records: OrderedDict[str, DeploymentRecord] = OrderedDict()
 
     def _lag(self, since: datetime | None) -> None:
         """How long after it happened in Pulumi a change reached Slack."""
         if self.metrics is not None and since is not None:
             self.metrics.report_lag.observe(max((self.clock() - since).total_seconds(), 0.0))
 
-    async def _thread(self, watch: Watch) -> DeploymentRecord | None:
-        record = await self.store.deployment(watch.deployment_id)
-        return record if record is not None and record.message_ts is not None else None
+    async def _thread(self, watch: Watch, *, fresh: bool = False) -> DeploymentRecord | None:
+        """The record of the deployment's thread (None: it has none); ``fresh`` reads it from Redis again."""
+        record = None if fresh else self._records.get(watch.deployment_id)
+        if record is None:
+            record = await self.store.deployment(watch.deployment_id)
+            if record is None or record.message_ts is None:
+                return None
+            self._records[watch.deployment_id] = record
+            if len(self._records) > RECORDS_KEPT:
+                self._records.popitem(last=False)
+        self._records.move_to_end(watch.deployment_id)
+        return record
 
     async def _edit_parent(self, record: DeploymentRecord, deployment: Deployment, queue: QueueState | None) -> None:
         assert record.message_ts is not None  # _thread() only returns records with a parent message
@@ -95,7 +111,8 @@ class SlackReporter:
             self._lag(change.finished_at)
 
     async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
-        record = await self._thread(watch)
+        record = await self._thread(watch, fresh=True)  # who cancelled it, if someone did, is written late
+        self._records.pop(watch.deployment_id, None)  # its thread gets nothing more
         if record is None or record.message_ts is None:
             return
         cancelled_by = record.cancelled_by

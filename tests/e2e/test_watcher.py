@@ -162,6 +162,26 @@ async def all_watch_ids(bot: Bot) -> list[str]:
     return [i.decode() if isinstance(i, bytes) else i for i in await bot.deps.watches.redis.zrange(keys.WATCHES, 0, -1)]
 
 
+async def test_a_thread_record_is_read_from_redis_once_and_again_for_the_outcome(bot: Bot) -> None:
+    """The reporter keeps a deployment's record after its first poll (written before the watch, it does not
+    change), so later edits and replies do not read it again; the outcome reads it afresh (who cancelled it)."""
+    parent = await started(bot, "update web/dev")
+    await bot.watcher.poll_once()
+    [watch_id] = await all_watch_ids(bot)
+    redis = bot.deps.watches.redis
+    record = await bot.deps.store.deployment(watch_id)
+    assert record is not None
+    await redis.delete(keys.deployment(watch_id))
+    for _ in range(4):
+        await bot.tick()
+    assert any("✓ Setup" in text_of(reply) for reply in await thread_replies(bot, parent))
+    await bot.deps.store.save_deployment(record.model_copy(update={"cancelled_by": "U_BEN"}))
+    for _ in range(30):
+        await bot.tick()
+    outcomes = [r for r in await thread_replies(bot, parent) if "was cancelled by <@U_BEN>" in text_of(r)]
+    assert len(outcomes) == 1
+
+
 async def test_several_transitions_between_polls_go_in_one_reply(bot: Bot) -> None:
     parent = await started(bot, "preview web/dev")
     await bot.pulumi.advance(4)  # accepted, running, two steps finished
