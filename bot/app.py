@@ -227,6 +227,10 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
     async def health() -> dict[str, object]:
         return await liveness(deps, watcher if watch_loop else None, socket)
 
+    receiver = None
+    if settings.pulumi_webhook_secret is not None:
+        receiver = WebhookReceiver(settings.pulumi_webhook_secret, deps.pulumi, deps.store, deps.subscriptions, watcher)
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         nonlocal socket
         deps.chat.open()
@@ -240,6 +244,8 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
         loop = asyncio.create_task(watcher.run(stop), name="watcher") if watch_loop else None
         yield
         stop.set()
+        if receiver is not None:
+            await receiver.close()
         if loop is not None:
             await loop
         await outbox.stop()
@@ -248,13 +254,13 @@ def create_app(settings: Settings, mode: Mode = "serve", *, watch_loop: bool = T
             await socket.close_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
         await close_deps(deps)
 
-    receiver = None
-    if settings.pulumi_webhook_secret is not None:
-        receiver = WebhookReceiver(
-            settings.pulumi_webhook_secret, deps.pulumi, deps.store, deps.subscriptions, watcher
-        ).handle
     web_app = build_web_app(
-        bolt, health, slack_route=mode == "serve", pulumi_webhook=receiver, ready=ready, metrics=deps.metrics
+        bolt,
+        health,
+        slack_route=mode == "serve",
+        pulumi_webhook=receiver.handle if receiver else None,
+        ready=ready,
+        metrics=deps.metrics,
     )
     web_app[WATCHER] = watcher
     web_app[DEPS] = deps

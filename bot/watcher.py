@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -330,8 +330,12 @@ class Watcher:
 
     async def poke(self, deployment_id: str) -> bool:
         """Poll a followed deployment as soon as possible; False when it is not followed."""
-        poked = await self.watches.poke(deployment_id, self._now_ms())
-        if poked:
+        return deployment_id in await self.poke_each([deployment_id])
+
+    async def poke_each(self, deployment_ids: Collection[str]) -> set[str]:
+        """``poke`` for each, in one round trip; the ones that are followed."""
+        poked = await self.watches.poke_each(deployment_ids, self._now_ms())
+        for deployment_id in poked:
             self._serve_poke(deployment_id)
         return poked
 

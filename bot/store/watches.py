@@ -132,8 +132,15 @@ class Watches:
 
     async def find(self, stack: str, version: int) -> str | None:
         """The id of a watched deployment, by its stack (org/project/stack) and version — what a webhook names."""
-        raw = await redis_call(self.redis.get(keys.watch_version(stack, version)))
-        return None if raw is None else _text(raw)
+        [found] = await self.find_each([(stack, version)])
+        return found
+
+    async def find_each(self, versions: list[tuple[str, int]]) -> list[str | None]:
+        """``find`` for each (stack, version), in one round trip."""
+        if not versions:
+            return []
+        raws = await redis_call(self.redis.mget([keys.watch_version(stack, version) for stack, version in versions]))
+        return [None if raw is None else _text(raw) for raw in raws]
 
     async def get(self, deployment_id: str) -> Watch | None:
         raw = await redis_call(self.redis.get(keys.watch(deployment_id)))
@@ -190,14 +197,24 @@ class Watches:
 
     async def poke(self, deployment_id: str, now_ms: float) -> bool:
         """Make a watch due now (a webhook said it changed); False when the deployment is not followed."""
+        return deployment_id in await self.poke_each([deployment_id], now_ms)
+
+    async def poke_each(self, deployment_ids: Collection[str], now_ms: float) -> set[str]:
+        """``poke`` for each, in one round trip (two when some are not followed); the ones that are followed."""
+        if not deployment_ids:
+            return set()
+        ids = list(deployment_ids)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(keys.WATCHES, {deployment_id: now_ms}, xx=True, lt=True)
-            pipe.zscore(keys.WATCHES, deployment_id)
-            pipe.set(keys.poke(deployment_id), "1", px=keys.POKE_TTL_MS)
-            _, score, _ = await redis_call(pipe.execute())
-        if score is None:
-            await redis_call(self.redis.delete(keys.poke(deployment_id)))
-        return score is not None
+            for deployment_id in ids:
+                pipe.zadd(keys.WATCHES, {deployment_id: now_ms}, xx=True, lt=True)
+                pipe.zscore(keys.WATCHES, deployment_id)
+                pipe.set(keys.poke(deployment_id), "1", px=keys.POKE_TTL_MS)
+            answers = await redis_call(pipe.execute())
+        scores = answers[1::3]
+        unknown = [keys.poke(i) for i, score in zip(ids, scores, strict=True) if score is None]
+        if unknown:
+            await redis_call(self.redis.delete(*unknown))
+        return {i for i, score in zip(ids, scores, strict=True) if score is not None}
 
     async def hurry(self, deployment_ids: Collection[str], now_ms: float) -> None:
         """Make followed deployments due now (a snapshot saw them change); others are left alone. One being polled

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.conftest import CHANNEL, Bot, channel_message, eventually, running_bot, text_of
+from tests.e2e.test_watcher import direct_create
 from tests.pulumi_sandbox import PulumiSandbox
 from tests.slack_sandbox import SlackSandbox
 
@@ -61,6 +62,34 @@ async def test_a_webhook_gets_a_change_reported_at_once(hooked_bot: Bot) -> None
     assert all(d["status"] == 200 for d in deliveries)
     by_version = [r for r in await bot.pulumi.requests() if "/deployments/version/" in r["path"]]
     assert by_version == []  # the watch knows which deployment a delivery names: no lookup in Pulumi
+
+
+async def test_deliveries_that_arrive_together_are_acted_on_together(hooked_bot: Bot) -> None:
+    """Five deliveries posted at once, for four followed deployments and one the bot never saw: each followed one
+    is reported at once (the poll interval is 60 s), and only the unknown one is looked up in Pulumi."""
+    bot = hooked_bot
+    stacks = [f"web/s{n}" for n in range(4)]
+    await bot.pulumi.create_stacks(*stacks, "web/other")
+    for stack in stacks:
+        await bot.slack.command("U_CARA", CHANNEL, f"update {stack}")
+        await channel_message(bot, f"`acme/{stack}` #1")
+    await bot.pulumi.clear_webhooks()  # only this test's deliveries from here on
+    await bot.pulumi.advance(2)  # every one is running now; nobody told the bot
+    await direct_create(bot, "acme/web/other", {"operation": "update"})
+    await bot.pulumi.clear_requests()
+
+    def delivery(stack: str) -> bytes:
+        project, name = stack.split("/")
+        return json.dumps(
+            {"organization": {"name": "acme"}, "projectName": project, "stackName": name, "version": 1}
+        ).encode()
+
+    answers = await asyncio.gather(*(post(bot, delivery(s), signed(delivery(s))) for s in [*stacks, "web/other"]))
+    assert {status for status, _ in answers} == {200}
+    for stack in stacks:
+        await channel_message(bot, f"`acme/{stack}` #1 — ⟳ running", within=10)
+    by_version = [r["path"] for r in await bot.pulumi.requests() if "/deployments/version/" in r["path"]]
+    assert by_version == ["/api/stacks/acme/web/other/deployments/version/1"]
 
 
 async def test_a_poke_is_polled_at_once_while_another_poll_is_stuck(hooked_bot: Bot) -> None:

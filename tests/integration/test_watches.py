@@ -8,6 +8,7 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from bot.store import keys
 from bot.store.watches import Lost, Watch, Watches
 
 
@@ -143,3 +144,17 @@ async def test_a_watch_is_found_by_its_stack_and_version(redis: aioredis.Redis) 
     assert await watches.find("acme/web/dev", 8) is None
     assert await watches.find("acme/web/prod", 7) is None
     assert await redis.ttl("deploybot:version:acme/web/dev:7") > 0
+    await watches.add(watch(8), due_ms=0)
+    many = [("acme/web/dev", 8), ("acme/web/prod", 7), ("acme/web/dev", 7)]
+    assert await watches.find_each(many) == ["d-8", None, "d-7"]  # in order, one round trip
+    assert await watches.find_each([]) == []
+
+
+async def test_a_burst_of_pokes_takes_one_round_trip_and_names_the_followed(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    for n in (1, 2):
+        await watches.add(watch(n), due_ms=10_000)
+    assert await watches.poke_each(["d-1", "d-404", "d-2"], now_ms=5) == {"d-1", "d-2"}
+    assert await watches.poke_each([], now_ms=5) == set()
+    assert await redis.exists(keys.poke("d-404")) == 0  # nothing left behind for what is not followed
+    assert {w.deployment_id for w, _ in await watches.claim(now_ms=5, lease_ms=1000, limit=10)} == {"d-1", "d-2"}
