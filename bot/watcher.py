@@ -105,6 +105,7 @@ class Watcher:
         interval: float = 5.0,
         lease_rounds: float = 3.0,
         concurrency: int = 64,
+        poke_concurrency: int = 256,
         batch: int = 200,
         snapshots: bool = True,
         clock: Callable[[], float] = time.time,
@@ -118,6 +119,9 @@ class Watcher:
         self.lease_ms = max(lease_rounds * interval, MIN_LEASE) * 1000
         # Polls at once: a round claims only as many watches as it can poll now, so no lease ticks away unused.
         self.concurrency = concurrency
+        # Poked polls at once, beside the rounds: somebody is waiting for these (a webhook said it changed), and a
+        # thousand deployments finishing together queued a second for 64 slots at 1000 deployments (bench_watcher).
+        self.poke_concurrency = poke_concurrency
         self.batch = batch
         self.clock = clock
         self.replica = secrets.token_hex(4)
@@ -350,17 +354,17 @@ class Watcher:
             self.wake()
 
     async def _serve_pokes(self) -> None:
-        """Poll poked watches at once, up to ``concurrency`` at a time, claiming all that wait in one round trip (a
-        claim each, one after another, held a burst of webhooks back for seconds); one that is being polled already
-        (or is not due) is left to its lease holder, who polls it again when it sees the poke."""
+        """Poll poked watches at once, up to ``poke_concurrency`` at a time, claiming all that wait in one round trip
+        (a claim each, one after another, held a burst of webhooks back for seconds); one that is being polled
+        already (or is not due) is left to its lease holder, who polls it again when it sees the poke."""
         assert self._poked is not None
         running: set[asyncio.Task[None]] = set()
         try:
             while True:
                 waiting = {await self._poked.get()}
-                if len(running) >= self.concurrency:  # each task leaves ``running`` as it ends
+                if len(running) >= self.poke_concurrency:  # each task leaves ``running`` as it ends
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                while not self._poked.empty() and len(waiting) < self.concurrency - len(running):
+                while not self._poked.empty() and len(waiting) < self.poke_concurrency - len(running):
                     waiting.add(self._poked.get_nowait())
                 try:
                     claimed = await self.watches.claim_due(waiting, self._now_ms(), self.lease_ms)
