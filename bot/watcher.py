@@ -6,7 +6,8 @@ nothing from Slack: reports go through the small Notifier protocol.
 
 What can be reported twice: a report the Notifier sent just before the process died, before it was recorded (one
 Redis write later). The next poll, here or on another replica, sends it again. Every report is recorded right after
-it is sent, so that window is one Redis round trip wide.
+it is sent, so that window is one Redis round trip wide: a thread's edit and reply are recorded by the call that
+ends the poll (rescheduling or retiring the watch) when nothing else is sent before it, else just before that.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Poll:
     token: str
     tail: list[str] | None = None
     fresh: bool = False
+    unsaved: bool = False  # ``watch`` holds what was just reported and is not recorded yet
 
 
 class Watcher:
@@ -213,8 +215,10 @@ class Watcher:
         await self._report_subscribers(poll, stack, deployment)
         if deployment.is_finished and not poll.watch.final:
             if poll.watch.mode == "thread":
+                await self._flush(poll)  # before reading the log tail: the window stays one round trip
                 await self.notifier.finished(poll.watch, deployment, await self._tail(poll, stack, deployment))
-            await self._record(poll, poll.watch.model_copy(update={"final": True}), finished=True)
+            await self._retire(poll, poll.watch.model_copy(update={"final": True}))  # records it, in the same call
+            return
         if poll.watch.final:
             await self._retire(poll)
             return
@@ -244,8 +248,8 @@ class Watcher:
         if changes:
             await self.notifier.steps(poll.watch, deployment, changes)
             update["steps"] = {**poll.watch.steps, **{f"{c.job}.{c.number}": str(c.status) for c in changes}}
-        if update:
-            await self._record(poll, poll.watch.model_copy(update=update | {"seen": deployment.modified}))
+        if update:  # recorded by the call that ends this poll, or before anything else is sent (_flush)
+            poll.watch, poll.unsaved = poll.watch.model_copy(update=update | {"seen": deployment.modified}), True
 
     async def _report_subscribers(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
         """One message per event each subscribed channel asked for, never twice in one channel."""
@@ -256,6 +260,7 @@ class Watcher:
             sent = poll.watch.notified.get(subscription.channel, [])
             if event not in subscription.events or event in sent or not subscription.matches(poll.watch.stack):
                 continue
+            await self._flush(poll)
             tail = await self._tail(poll, stack, deployment) if event == "failed" else None
             await self.notifier.notify(subscription.channel, event, poll.watch, deployment, tail)
             notified = {**poll.watch.notified, subscription.channel: [*sent, event]}
@@ -271,19 +276,28 @@ class Watcher:
 
     async def _record(self, poll: Poll, watch: Watch, *, finished: bool = False) -> Watch:
         await self.watches.save(watch, poll.token, finished=finished)
-        poll.watch = watch
+        poll.watch, poll.unsaved = watch, False
         return watch
+
+    async def _flush(self, poll: Poll) -> None:
+        """Record what was reported before sending anything more: a crash must not make it go out twice."""
+        if poll.unsaved:
+            await self._record(poll, poll.watch)
 
     async def _reschedule(self, poll: Poll, factor: float) -> None:
         # Poked while it was being polled: once more, now — a webhook's poke read alone, a snapshot's by the rounds.
-        poked = await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor))
+        unsaved = poll.watch if poll.unsaved else None
+        poked = await self.watches.reschedule(poll.watch.deployment_id, poll.token, self._due(factor), watch=unsaved)
+        poll.unsaved = False
         if poked == "poke":
             self._serve_poke(poll.watch.deployment_id)
         elif poked == "snapshot":
             self.wake()
 
-    async def _retire(self, poll: Poll) -> None:
-        await self.watches.retire(poll.watch.deployment_id, poll.token)
+    async def _retire(self, poll: Poll, final: Watch | None = None) -> None:
+        """No more polls; ``final`` (what was reported last) is recorded in the same call."""
+        await self.watches.retire(poll.watch.deployment_id, poll.token, watch=final)
+        poll.watch, poll.unsaved = final or poll.watch, False
 
     async def _keep_lease(self, poll: Poll) -> None:
         """Renew the lease while a poll waits (a final report queued behind Slack's rate limits can take longer

@@ -181,15 +181,21 @@ class Watches:
         ttl = keys.FINISHED_WATCH_TTL if finished else keys.WATCH_TTL
         await self._fenced(watch.deployment_id, token, "keep", body=watch.model_dump_json(), ttl=ttl)
 
-    async def reschedule(self, deployment_id: str, token: str, due_ms: float) -> Literal["poke", "snapshot"] | None:
-        """Release the lease; the next poll is due at ``due_ms`` — or at once if it was poked meanwhile, and then
-        this says by what: a webhook (``"poke"``) or a snapshot that saw it change (``"snapshot"``)."""
-        outcome = await self._fenced(deployment_id, token, "due", due_ms=due_ms)
+    async def reschedule(
+        self, deployment_id: str, token: str, due_ms: float, *, watch: Watch | None = None
+    ) -> Literal["poke", "snapshot"] | None:
+        """Release the lease (recording ``watch`` too, when given, in the same call); the next poll is due at
+        ``due_ms`` — or at once if it was poked meanwhile, and then this says by what: a webhook (``"poke"``) or a
+        snapshot that saw it change (``"snapshot"``)."""
+        body = watch.model_dump_json() if watch is not None else ""
+        outcome = await self._fenced(deployment_id, token, "due", body=body, ttl=keys.WATCH_TTL, due_ms=due_ms)
         return "poke" if outcome == 2 else "snapshot" if outcome == 3 else None
 
-    async def retire(self, deployment_id: str, token: str) -> None:
-        """Stop polling a finished deployment; its record stays for a day (buttons still find it)."""
-        await self._fenced(deployment_id, token, "retire")
+    async def retire(self, deployment_id: str, token: str, *, watch: Watch | None = None) -> None:
+        """Stop polling a finished deployment, recording ``watch`` too when given; its record stays for a day
+        (buttons still find it)."""
+        body = watch.model_dump_json() if watch is not None else ""
+        await self._fenced(deployment_id, token, "retire", body=body, ttl=keys.FINISHED_WATCH_TTL)
 
     async def renew(self, deployment_id: str, token: str, now_ms: float, lease_ms: float) -> None:
         """Extend the lease of a long poll."""

@@ -74,6 +74,25 @@ async def test_reschedule_releases_and_retire_forgets(redis: aioredis.Redis) -> 
     assert await redis.ttl("deploybot:watch:d-1") > 0
 
 
+async def test_reschedule_and_retire_record_what_a_poll_reported_in_the_same_call(redis: aioredis.Redis) -> None:
+    watches = Watches(redis)
+    await watches.add(watch(), due_ms=0)
+    [(_, token)] = await watches.claim(now_ms=1, lease_ms=30_000, limit=10)
+    await watches.reschedule("d-1", token, due_ms=10, watch=watch().model_copy(update={"status": "running"}))
+    stored = await watches.get("d-1")
+    assert stored is not None
+    assert stored.status == "running"
+    [(_, token)] = await watches.claim(now_ms=10, lease_ms=30_000, limit=10)
+    with pytest.raises(Lost):  # a lease that is not ours records nothing
+        await watches.retire("d-1", "stale", watch=watch().model_copy(update={"final": True}))
+    await watches.retire("d-1", token, watch=watch().model_copy(update={"status": "succeeded", "final": True}))
+    stored = await watches.get("d-1")
+    assert stored is not None
+    assert (stored.status, stored.final) == ("succeeded", True)
+    assert await watches.pending() == 0
+    assert 0 < await redis.ttl("deploybot:watch:d-1") <= keys.FINISHED_WATCH_TTL
+
+
 async def test_a_poke_makes_a_watch_due_now_even_while_it_is_being_polled(redis: aioredis.Redis) -> None:
     watches = Watches(redis)
     await watches.add(watch(), due_ms=0)
