@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.pulumi.models import Deployment
 from bot.pulumi.stack import StackRef
-from bot.render.deployment import deployment_message, duration
+from bot.render.deployment import deployment_buttons, deployment_message, duration
 
 PAYLOADS = Path(__file__).parents[2] / "payloads" / "pulumi"
 STACK = StackRef("my-org", "aws-ts-s3-folder", "dev")
@@ -51,6 +54,20 @@ def test_finished_deployments_offer_no_cancel_and_unknown_statuses_show_as_sent(
     raw["status"] = "paused-by-gremlins"
     text = json.dumps(deployment_message(Deployment.model_validate(raw), STACK, NOW).block_dicts())
     assert "? paused-by-gremlins" in text
+
+
+def test_buttons_are_serialized_once_per_deployment_and_still_validated_by_slack_sdk() -> None:
+    """The watcher edits a parent on every change: its buttons' dict is made (and checked) once, and is the same
+    Block Kit a freshly built block gives."""
+    deployment = Deployment.model_validate(running())
+    first, again = deployment_buttons(deployment), deployment_buttons(deployment)
+    assert first is again
+    fresh = ActionsBlock(elements=[ButtonElement(**element) for element in first.to_dict()["elements"]]).to_dict()
+    assert first.to_dict() == fresh
+    assert [e["action_id"] for e in fresh["elements"]] == ["deployment.cancel", "deployment.logs"]
+    assert all(e["value"] == deployment.id for e in fresh["elements"])
+    with pytest.raises(SlackObjectFormationError):  # a value over Block Kit's 2,000 characters
+        deployment_buttons(deployment.model_copy(update={"id": "x" * 2001}))
 
 
 def test_user_text_cannot_ping_or_link() -> None:
