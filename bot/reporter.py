@@ -110,7 +110,9 @@ class SlackReporter:
         for change in changes:
             self._lag(change.finished_at)
 
-    async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
+    async def finished(
+        self, watch: Watch, deployment: Deployment, log_tail: list[str] | None, steps: list[StepChange]
+    ) -> None:
         record = await self._thread(watch, fresh=True)  # who cancelled it, if someone did, is written late
         self._records.pop(watch.deployment_id, None)  # its thread gets nothing more
         if record is None or record.message_ts is None:
@@ -119,6 +121,8 @@ class SlackReporter:
         failed = deployment.status == JobStatus.FAILED and cancelled_by is None
         ends = [job.last_updated for job in deployment.jobs if job.last_updated]
         self._lag(max(ends) if ends else None)
+        for change in steps:
+            self._lag(change.finished_at)
         reply = outcome_reply(
             deployment,
             StackRef.parse(record.stack),
@@ -126,6 +130,7 @@ class SlackReporter:
             requester=record.requested_by,
             cancelled_by=cancelled_by,
             log_tail=redact_lines(log_tail) if log_tail and failed else None,
+            steps=[(change.name, change.status, change.seconds) for change in steps],
         )
         if record.preview_for is not None and self.previews is not None:
             await self.outbox.post(record.channel, reply, thread_ts=record.message_ts, priority=Priority.FINAL)

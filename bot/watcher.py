@@ -20,7 +20,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -69,8 +69,11 @@ class Notifier(Protocol):
     async def steps(self, watch: Watch, deployment: Deployment, changes: list[StepChange]) -> None:
         """One thread reply for the steps that finished since the last report."""
 
-    async def finished(self, watch: Watch, deployment: Deployment, log_tail: list[str] | None) -> None:
-        """The outcome; ``log_tail`` is the failing step's last lines when it failed."""
+    async def finished(
+        self, watch: Watch, deployment: Deployment, log_tail: list[str] | None, steps: list[StepChange]
+    ) -> None:
+        """The outcome; ``log_tail`` is the failing step's last lines when it failed. ``steps`` finished since the
+        last report, with the deployment (the last step ends as the deployment does): one reply tells both."""
 
     async def notify(
         self, channel: str, event: str, watch: Watch, deployment: Deployment, log_tail: list[str] | None
@@ -92,6 +95,7 @@ class Poll:
     tail: list[str] | None = None
     fresh: bool = False
     unsaved: bool = False  # ``watch`` holds what was just reported and is not recorded yet
+    outcome_steps: list[StepChange] = field(default_factory=list)  # to be told with the outcome, in its reply
 
 
 class Watcher:
@@ -214,10 +218,13 @@ class Watcher:
             await self._report_thread(poll, stack, deployment)
         await self._report_subscribers(poll, stack, deployment)
         if deployment.is_finished and not poll.watch.final:
+            final: dict[str, object] = {"final": True}
             if poll.watch.mode == "thread":
                 await self._flush(poll)  # before reading the log tail: the window stays one round trip
-                await self.notifier.finished(poll.watch, deployment, await self._tail(poll, stack, deployment))
-            await self._retire(poll, poll.watch.model_copy(update={"final": True}))  # records it, in the same call
+                tail, steps = await self._tail(poll, stack, deployment), poll.outcome_steps
+                await self.notifier.finished(poll.watch, deployment, tail, steps)
+                final["steps"] = {**poll.watch.steps, **_reported(steps)}
+            await self._retire(poll, poll.watch.model_copy(update=final))  # records it, in the same call
             return
         if poll.watch.final:
             await self._retire(poll)
@@ -245,9 +252,11 @@ class Watcher:
             await self.notifier.show(poll.watch, deployment, queue)
             update["status"] = shown
         changes = step_changes(poll.watch, deployment)
+        if changes and deployment.is_finished and not poll.watch.final:
+            poll.outcome_steps, changes = changes, []  # the outcome's reply tells them: one reply, not two
         if changes:
             await self.notifier.steps(poll.watch, deployment, changes)
-            update["steps"] = {**poll.watch.steps, **{f"{c.job}.{c.number}": str(c.status) for c in changes}}
+            update["steps"] = {**poll.watch.steps, **_reported(changes)}
         if update:  # recorded by the call that ends this poll, or before anything else is sent (_flush)
             poll.watch, poll.unsaved = poll.watch.model_copy(update=update | {"seen": deployment.modified}), True
 
@@ -456,6 +465,11 @@ class Watcher:
         due = await self.watches.next_due_ms()
         until_due = self.interval if due is None else max((due - self._now_ms()) / 1000, 0.05)
         return max(min(until_due, self.interval - elapsed, self.interval), 0.05)
+
+
+def _reported(changes: list[StepChange]) -> dict[str, str]:
+    """What a watch records of reported steps: "job.step" -> status."""
+    return {f"{c.job}.{c.number}": str(c.status) for c in changes}
 
 
 def step_changes(watch: Watch, deployment: Deployment) -> list[StepChange]:

@@ -55,13 +55,21 @@ def parent_message(
     return Message(text=f"{operation} {stack} #{deployment.version}: {status_text(deployment.status)}", blocks=blocks)
 
 
-def steps_reply(changes: list[tuple[str, StepStatus | Unrecognized, float | None]]) -> Message:
-    """One line per step that finished since the last reply: ``✓ Get source (4s)``."""
+StepLines = list[tuple[str, StepStatus | Unrecognized, float | None]]
+
+
+def _step_lines(changes: StepLines) -> list[str]:
     lines = []
     for name, status, seconds in changes:
         icon = "✓" if status == StepStatus.SUCCEEDED else "✗" if status == StepStatus.FAILED else "•"
         timing = f" ({duration(seconds)})" if seconds is not None else ""
         lines.append(f"{icon} {truncate_escaped(name, 200)}{timing}")
+    return lines
+
+
+def steps_reply(changes: StepLines) -> Message:
+    """One line per step that finished since the last reply: ``✓ Get source (4s)``."""
+    lines = _step_lines(changes)
     return Message(text="; ".join(lines), blocks=[section("\n".join(lines))])
 
 
@@ -73,8 +81,25 @@ def outcome_reply(
     requester: str | None,
     cancelled_by: str | None,
     log_tail: list[str] | None,
+    steps: StepLines | None = None,
 ) -> Message:
-    """The outcome: succeeded; failed with the failing step's last lines and the requester mentioned; or cancelled."""
+    """The outcome: succeeded; failed with the failing step's last lines and the requester mentioned; or cancelled.
+    ``steps`` that finished since the last reply head it, a line each, as in ``steps_reply``."""
+    message = _outcome(deployment, stack, took=took, requester=requester, cancelled_by=cancelled_by, log_tail=log_tail)
+    if not steps:
+        return message
+    return Message(text=message.text, blocks=[section("\n".join(_step_lines(steps))), *message.blocks])
+
+
+def _outcome(
+    deployment: Deployment,
+    stack: StackRef,
+    *,
+    took: float | None,
+    requester: str | None,
+    cancelled_by: str | None,
+    log_tail: list[str] | None,
+) -> Message:
     operation = str(deployment.pulumi_operation or "deployment")
     plain = f"{operation} {stack} #{deployment.version}"
     what = f"*{escape(operation)}* `{escape(str(stack))}` #{deployment.version}"

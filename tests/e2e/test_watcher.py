@@ -45,6 +45,9 @@ async def test_a_deployment_tells_its_story_in_its_thread(bot: Bot) -> None:
     assert any("✓ pulumi update" in t for t in texts)
     assert "succeeded in" in texts[-1]
     assert sum("succeeded in" in t for t in texts) == 1  # the outcome is reported once
+    # The last step ends as the deployment does: the outcome's reply tells it, rather than a reply of its own.
+    assert texts[-1].index("✓ pulumi update") < texts[-1].index("succeeded in")
+    assert sum("✓ pulumi update" in t for t in texts) == 1
     assert len(texts) == len(set(texts))  # nothing reported twice
     final = await current(bot, parent)
     assert "✓ succeeded" in text_of(final["blocks"])

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from bot.command import OrgTarget
 from bot.errors import BadRequest
 from bot.pulumi import Deployment, DeploymentPage, DeploymentSettings, OrgDeploymentsMetadata, StackRef
+from bot.pulumi.models import StepStatus
 from bot.render import announce
 from bot.render.confirm import confirmation_message
 from bot.render.deployment import deployment_message
 from bot.render.errors import error_text
 from bot.render.help import help_message
 from bot.render.message import Message, text_message
+from bot.render.progress import outcome_reply
 from bot.render.query import list_message, logs_message, org_metadata_message, settings_message
 from bot.sandbox.slack.blockkit import validate_blocks
 
@@ -62,6 +64,14 @@ def test_deployment_messages(
             with_configuration=True, buttons=True,
         )
     )  # fmt: skip
+    finished = [(name, StepStatus.FAILED, 2.0) for name in step_names]
+    for cancelled_by in (None, "U2"):
+        accepted(
+            outcome_reply(
+                deployment, stack, took=12.0, requester="U1", cancelled_by=cancelled_by, log_tail=step_names,
+                steps=finished,
+            )
+        )  # fmt: skip
 
 
 @given(count=st.integers(0, 100), title=anything, page=st.integers(1, 10_000), who=anything)
