@@ -85,34 +85,23 @@ def outcome_reply(
 ) -> Message:
     """The outcome: succeeded; failed with the failing step's last lines and the requester mentioned; or cancelled.
     ``steps`` that finished since the last reply head it, a line each, as in ``steps_reply``."""
-    message = _outcome(deployment, stack, took=took, requester=requester, cancelled_by=cancelled_by, log_tail=log_tail)
-    if not steps:
-        return message
-    return Message(text=message.text, blocks=[section("\n".join(_step_lines(steps))), *message.blocks])
+    head = [section("\n".join(_step_lines(steps)))] if steps else []
 
+    def reply(text: str, *blocks: Block) -> Message:
+        return Message(text=text, blocks=[*head, *blocks])
 
-def _outcome(
-    deployment: Deployment,
-    stack: StackRef,
-    *,
-    took: float | None,
-    requester: str | None,
-    cancelled_by: str | None,
-    log_tail: list[str] | None,
-) -> Message:
     operation = str(deployment.pulumi_operation or "deployment")
     plain = f"{operation} {stack} #{deployment.version}"
     what = f"*{escape(operation)}* `{escape(str(stack))}` #{deployment.version}"
     after = f" after {duration(took)}" if took is not None else ""
     if cancelled_by is not None:
-        cancelled = f"🛑 {what} was cancelled by <@{cancelled_by}>{after}."
-        return Message(text=f"{plain} cancelled", blocks=[section(cancelled)])
+        return reply(f"{plain} cancelled", section(f"🛑 {what} was cancelled by <@{cancelled_by}>{after}."))
     if deployment.status == JobStatus.SUCCEEDED:
         took_text = f" in {duration(took)}" if took is not None else ""
-        return Message(text=f"{plain} succeeded", blocks=[section(f"✓ {what} succeeded{took_text}.")])
+        return reply(f"{plain} succeeded", section(f"✓ {what} succeeded{took_text}."))
     if deployment.status == JobStatus.SKIPPED:
         superseded = f"⤼ {what} was skipped: a newer deployment of the stack superseded it."
-        return Message(text=f"{plain} skipped", blocks=[section(superseded)])
+        return reply(f"{plain} skipped", section(superseded))
     failed = next((s.name for job in deployment.jobs for s in job.steps if s.status == StepStatus.FAILED), None)
     where = f" at *{truncate_escaped(failed, 200)}*" if failed else ""
     mention = f" <@{requester}>" if requester else ""
@@ -120,7 +109,7 @@ def _outcome(
     if log_tail:
         blocks.append(section(code_block(log_tail)))
         blocks.append(context("The failed step's last lines; anything that looks like a secret is redacted."))
-    return Message(text=f"{plain} failed" + (f" at {failed}" if failed else ""), blocks=blocks)
+    return reply(f"{plain} failed" + (f" at {failed}" if failed else ""), *blocks)
 
 
 _EVENT_WORDS = {"queued": ("○", "queued"), "started": ("⟳", "started"), "succeeded": ("✓", "succeeded")}

@@ -20,34 +20,23 @@ from pydantic import Field
 from bot.store import keys
 from bot.store.core import Record, redis_call
 
-# KEYS: schedule. ARGV: now ms, lease ms, limit, token prefix, lease key prefix. Leases each due id it can;
-# returns id, token pairs.
+# KEYS: schedule. ARGV: now ms, lease ms, token prefix, lease key prefix, limit, then ids (none: the first ``limit``
+# due ones). Leases each of those watches that is due and free; returns id, token pairs.
 _CLAIM = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local ids = {}
+for i = 6, #ARGV do ids[#ids + 1] = ARGV[i] end
+if #ids == 0 then
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
+end
 local out = {}
 for n, id in ipairs(ids) do
-  local token = ARGV[4] .. ':' .. n
-  if redis.call('SET', ARGV[5] .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
-    table.insert(out, id)
-    table.insert(out, token)
-  end
-end
-return out
-"""
-# KEYS: schedule. ARGV: now ms, lease ms, token prefix, lease key prefix, then ids. Leases each of those watches
-# that is due and free; returns id, token pairs.
-_CLAIM_THESE = """
-local out = {}
-for i = 5, #ARGV do
-  local id = ARGV[i]
   local due = redis.call('ZSCORE', KEYS[1], id)
-  local token = ARGV[3] .. ':' .. i
+  local token = ARGV[3] .. ':' .. n
   if due and tonumber(due) <= tonumber(ARGV[1])
       and redis.call('SET', ARGV[4] .. id, token, 'NX', 'PX', tonumber(ARGV[2])) then
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
-    table.insert(out, id)
-    table.insert(out, token)
+    out[#out + 1] = id
+    out[#out + 1] = token
   end
 end
 return out
@@ -117,7 +106,6 @@ class Watches:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
-        self._claim_these = redis.register_script(_CLAIM_THESE)
         self._fenced_script = redis.register_script(_FENCED)
         self._hurry = redis.register_script(_HURRY)
 
@@ -148,8 +136,7 @@ class Watches:
 
     async def claim(self, now_ms: float, lease_ms: float, limit: int) -> list[tuple[Watch, str]]:
         """Up to ``limit`` due watches, each with the token of the lease this replica now holds on it."""
-        prefix = secrets.token_hex(6)
-        args: list[str | int | float] = [now_ms, int(lease_ms), limit, prefix, keys.lease("")]
+        args: list[str | int | float] = [now_ms, int(lease_ms), secrets.token_hex(6), keys.lease(""), limit]
         return await self._leased(await redis_call(self._claim(keys=[keys.WATCHES], args=args)))
 
     async def claim_due(
@@ -159,8 +146,9 @@ class Watches:
         round trip; each with its token."""
         if not deployment_ids:
             return []
-        args: list[str | int | float] = [now_ms, int(lease_ms), secrets.token_hex(6), keys.lease(""), *deployment_ids]
-        return await self._leased(await redis_call(self._claim_these(keys=[keys.WATCHES], args=args)))
+        args: list[str | int | float] = [now_ms, int(lease_ms), secrets.token_hex(6), keys.lease(""), 0]
+        args += deployment_ids
+        return await self._leased(await redis_call(self._claim(keys=[keys.WATCHES], args=args)))
 
     async def _leased(self, flat: list[bytes | str]) -> list[tuple[Watch, str]]:
         """The watches a claim script leased (id, token pairs), read; one that expired meanwhile is retired."""
