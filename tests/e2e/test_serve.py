@@ -8,6 +8,15 @@ from tests.pulumi_sandbox import PulumiSandbox
 from tests.slack_sandbox import SlackSandbox
 
 
+async def announced(slack: SlackSandbox) -> None:
+    """Until the channel shows the deployment the command started."""
+
+    async def messages() -> list[dict[str, object]]:
+        return await slack.messages(CHANNEL, min=1)
+
+    await eventually(messages, lambda ms: "#1" in text_of(ms), within=10)
+
+
 async def test_serve_runs_a_command_at_debug_level_without_leaking_secrets(
     slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
 ) -> None:
@@ -18,11 +27,7 @@ async def test_serve_runs_a_command_at_debug_level_without_leaking_secrets(
         await slack_sandbox.set_request_url(bot.url + "/slack/events")
         result = await slack_sandbox.command("U_CARA", CHANNEL, f"update web/dev --secret-env TOKEN={secret}")
         assert result.error is None
-
-        async def announced() -> list[dict[str, object]]:
-            return await slack_sandbox.messages(CHANNEL, min=1)
-
-        await eventually(announced, lambda ms: "#1" in text_of(ms), within=10)
+        await announced(slack_sandbox)
     finally:
         code, logs = await bot.stop()
     assert code == 0, logs[-2000:]
@@ -45,11 +50,7 @@ async def test_socket_mode_as_a_process_runs_a_command_and_stops_cleanly(
         assert (await slack_sandbox.socket(wait_connected=True, wait=10))["connected"]
         result = await slack_sandbox.command("U_CARA", CHANNEL, "update web/dev", transport="socket")
         assert result.error is None
-
-        async def announced() -> list[dict[str, object]]:
-            return await slack_sandbox.messages(CHANNEL, min=1)
-
-        await eventually(announced, lambda ms: "#1" in text_of(ms), within=10)
+        await announced(slack_sandbox)
     finally:
         code, logs = await bot.stop()
     assert code == 0, logs[-2000:]
