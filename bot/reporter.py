@@ -63,17 +63,18 @@ class SlackReporter:
         if self.metrics is not None and since is not None:
             self.metrics.report_lag.observe(max((self.clock() - since).total_seconds(), 0.0))
 
-    async def _thread(self, watch: Watch, *, fresh: bool = False) -> DeploymentRecord | None:
-        """The record of the deployment's thread (None: it has none); ``fresh`` reads it from Redis again."""
-        record = None if fresh else self._records.get(watch.deployment_id)
-        if record is None:
-            record = await self.store.deployment(watch.deployment_id)
-            if record is None or record.message_ts is None:
-                return None
-            self._records[watch.deployment_id] = record
-            if len(self._records) > RECORDS_KEPT:
-                self._records.popitem(last=False)
-        self._records.move_to_end(watch.deployment_id)
+    async def _thread(self, watch: Watch) -> DeploymentRecord | None:
+        """The record of the deployment's thread (None: it has none), from memory after the first read."""
+        record = self._records.get(watch.deployment_id)
+        if record is not None:
+            self._records.move_to_end(watch.deployment_id)
+            return record
+        record = await self.store.deployment(watch.deployment_id)
+        if record is None or record.message_ts is None:
+            return None
+        self._records[watch.deployment_id] = record
+        if len(self._records) > RECORDS_KEPT:
+            self._records.popitem(last=False)
         return record
 
     async def _edit_parent(self, record: DeploymentRecord, deployment: Deployment, queue: QueueState | None) -> None:
@@ -113,8 +114,8 @@ class SlackReporter:
     async def finished(
         self, watch: Watch, deployment: Deployment, log_tail: list[str] | None, steps: list[StepChange]
     ) -> None:
-        record = await self._thread(watch, fresh=True)  # who cancelled it, if someone did, is written late
         self._records.pop(watch.deployment_id, None)  # its thread gets nothing more
+        record = await self.store.deployment(watch.deployment_id)  # afresh: who cancelled it is written late
         if record is None or record.message_ts is None:
             return
         cancelled_by = record.cancelled_by
