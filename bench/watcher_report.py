@@ -269,16 +269,13 @@ def _burst_rows(outcome: Outcome) -> list[list[str]]:
 
 
 def _redis_rows(outcomes: list[Outcome]) -> list[list[str]]:
-    def calls(outcome: Outcome) -> int:
-        phase = outcome.phase
-        return max(1, sum(1 for c in phase.calls if phase.released <= c["at"] <= phase.done))
-
-    total = Counter[str]()
-    for outcome in outcomes:
-        total.update(outcome.phase.redis_commands)
+    """Per command, the run's Redis commands divided by its Slack calls while running; the ten most used, and all."""
+    phases = [o.phase for o in outcomes]
+    calls = [max(1, sum(1 for c in p.calls if p.released <= c["at"] <= p.done)) for p in phases]
+    total = sum((p.redis_commands for p in phases), Counter[str]())
     names = [name for name, _ in total.most_common(10)]
-    rows = [[n, *(f"{o.phase.redis_commands[n] / calls(o):.2f}" for o in outcomes)] for n in names]
-    return [*rows, ["all", *(f"{o.phase.redis_commands.total() / calls(o):.2f}" for o in outcomes)]]
+    rows = [[n, *(f"{p.redis_commands[n] / k:.2f}" for p, k in zip(phases, calls, strict=True))] for n in names]
+    return [*rows, ["all", *(f"{p.redis_commands.total() / k:.2f}" for p, k in zip(phases, calls, strict=True))]]
 
 
 def print_tables(outcomes: list[Outcome], interval: float, step: float, fail_every: int, logs: Path) -> None:
