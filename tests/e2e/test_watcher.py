@@ -165,25 +165,28 @@ async def all_watch_ids(bot: Bot) -> list[str]:
     return [i.decode() if isinstance(i, bytes) else i for i in await bot.deps.watches.redis.zrange(keys.WATCHES, 0, -1)]
 
 
+async def replies_after_ticks(bot: Bot, parent: dict[str, Any], more_than: int, ticks: int = 10) -> int:
+    """Tick until the thread has more than ``more_than`` replies (at most ``ticks`` times); how many it has then."""
+    for _ in range(ticks):
+        count = len(await thread_replies(bot, parent))
+        if count > more_than:
+            return count
+        await bot.tick()
+    return len(await thread_replies(bot, parent))
+
+
 async def test_a_thread_record_is_read_from_redis_once_and_again_for_the_outcome(bot: Bot) -> None:
     """The reporter keeps a deployment's record after its first poll (written before the watch, it does not
     change), so later edits and replies do not read it again; the outcome reads it afresh (who cancelled it)."""
     parent = await started(bot, "update web/dev")
-    for _ in range(10):  # until a step reply shows the reporter has read the record
-        if await thread_replies(bot, parent):
-            break
-        await bot.tick()
-    reported = len(await thread_replies(bot, parent))
-    assert reported
+    reported = await replies_after_ticks(bot, parent, more_than=0)  # the reporter has read the record
+    assert reported > 0
     [watch_id] = await all_watch_ids(bot)
     record = await bot.deps.store.deployment(watch_id)
     assert record is not None
     await bot.deps.watches.redis.delete(keys.deployment(watch_id))
-    for _ in range(10):  # the next step is still reported, from the record kept in memory
-        if len(await thread_replies(bot, parent)) > reported:
-            break
-        await bot.tick()
-    assert len(await thread_replies(bot, parent)) > reported
+    # The next step is still reported, from the record kept in memory.
+    assert await replies_after_ticks(bot, parent, more_than=reported) > reported
     await bot.deps.store.save_deployment(record.model_copy(update={"cancelled_by": "U_BEN"}))
     for _ in range(30):
         await bot.tick()
