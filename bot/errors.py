@@ -18,7 +18,8 @@
     ├── Refused                      not allowed now (policy, approval state); the message says why
     └── SlackError                   a Slack Web API call failed (.error is Slack's code, e.g. "channel_not_found")
         ├── NotInChannel             the bot cannot post where it was asked (not a member, or no access)
-        └── SlackRateLimited         HTTP 429 (.retry_after: the seconds Slack asked us to wait)
+        ├── SlackRateLimited         HTTP 429 (.retry_after: the seconds Slack asked us to wait)
+        └── NotSent                  progress the outbox withdrew unsent: it waited longer than its caller's patience
 
 ``Unavailable`` carries ``sent``: False when the request never left (safe to retry anything), True or None when it
 may have reached the server (a create-deployment must then not be repeated).
@@ -133,6 +134,14 @@ class SlackRateLimited(SlackError):
     def __init__(self, retry_after: float, method: str = "") -> None:
         super().__init__("ratelimited", method)
         self.retry_after = retry_after
+
+
+class NotSent(SlackError):
+    """A progress call the outbox withdrew before it went out: the rate limits kept it waiting longer than its
+    caller's patience. Nothing was sent; the caller records nothing and reports newer news later."""
+
+    def __init__(self, method: str = "") -> None:
+        super().__init__("not_sent", method)
 
 
 class Refused(DeploybotError):

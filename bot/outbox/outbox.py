@@ -15,7 +15,7 @@ from types import TracebackType
 import redis.asyncio as aioredis
 
 from bot.chat import Chat
-from bot.errors import SlackError, SlackRateLimited
+from bot.errors import NotSent, SlackError, SlackRateLimited
 from bot.outbox.budget import BudgetKeeper, Budgets
 from bot.outbox.queue import Call, Lane, Priority, Queue
 from bot.render.message import Message
@@ -37,7 +37,9 @@ class Outbox:
 
     ``post``/``update`` return once Slack confirmed the call, so a caller records "reported" only for what was sent.
     Edits of one message merge while they wait: every caller of a merged edit returns when the merged (newest)
-    content is shown, and all of them get its error if it fails.
+    content is shown, and all of them get its error if it fails. A caller with ``patience`` gets NotSent instead
+    when its call is still waiting after that many seconds: the call is withdrawn (a merged edit stays for the
+    callers still waiting for it), so news that has gone stale does not hold the budget that newer news needs.
     """
 
     def __init__(
@@ -71,11 +73,13 @@ class Outbox:
         thread_ts: str | None = None,
         broadcast: bool = False,
         priority: Priority = Priority.PROGRESS,
+        patience: float | None = None,
     ) -> str:
         """Post in ``channel`` (or a thread of it) once the budgets allow; returns the new message's ``ts``.
 
-        Raises SlackError (NotInChannel, …) for what retrying cannot fix, and SlackRateLimited when a progress
-        post was refused with 429 ``PROGRESS_ATTEMPTS`` times; final posts are retried after every Retry-After.
+        Raises SlackError (NotInChannel, …) for what retrying cannot fix, SlackRateLimited when a progress
+        post was refused with 429 ``PROGRESS_ATTEMPTS`` times (final posts are retried after every Retry-After),
+        and NotSent when the post still waited after ``patience`` seconds (then it was not sent and will not be).
         """
         _require("channel", channel)
         if broadcast and not thread_ts:
@@ -89,14 +93,24 @@ class Outbox:
                 next(self._seq),
                 thread_ts=thread_ts or None,
                 broadcast=broadcast,
-            )
+            ),
+            patience,
         )
 
-    async def update(self, channel: str, ts: str, message: Message, *, priority: Priority = Priority.PROGRESS) -> None:
-        """Edit the message ``ts`` once the budgets allow; merged with this message's other waiting edits."""
+    async def update(
+        self,
+        channel: str,
+        ts: str,
+        message: Message,
+        *,
+        priority: Priority = Priority.PROGRESS,
+        patience: float | None = None,
+    ) -> None:
+        """Edit the message ``ts`` once the budgets allow; merged with this message's other waiting edits. Raises
+        as ``post`` does."""
         _require("channel", channel)
         _require("ts", ts)
-        await self._submit(Call("chat.update", channel, message, priority, next(self._seq), ts=ts))
+        await self._submit(Call("chat.update", channel, message, priority, next(self._seq), ts=ts), patience)
 
     def depth(self) -> int:
         """Calls not yet confirmed sent (merged edits count once)."""
@@ -137,14 +151,24 @@ class Outbox:
 
     # -- the dispatcher ---------------------------------------------------------------------------------------
 
-    async def _submit(self, call: Call) -> str:
+    async def _submit(self, call: Call, patience: float | None) -> str:
         if self._stopped:
             raise SlackError("outbox_stopped", call.method)
         waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         call.waiters.append(waiter)
-        self._queue.put(call)
+        queued = self._queue.put(call)  # the call this one was merged into, if it was
         self._wake.set()
-        return await waiter
+        if patience is None:
+            return await waiter
+        try:
+            done, _ = await asyncio.wait({waiter}, timeout=patience)  # unlike wait_for, leaves the waiter be
+        except asyncio.CancelledError:
+            waiter.cancel()  # as without patience: a call nobody waits for any more is not sent
+            raise
+        if not done and self._queue.withdraw(queued, waiter):
+            waiter.cancel()
+            raise NotSent(call.method)
+        return await waiter  # sent, or on the wire already: Slack's answer decides
 
     async def _run(self) -> None:
         while True:

@@ -95,6 +95,18 @@ class Queue:
         lane.calls.append(call)
         return call
 
+    def withdraw(self, call: Call, waiter: asyncio.Future[str]) -> bool:
+        """Take ``waiter`` off ``call`` if the call still waits (it is not on the wire); a call nobody waits for
+        any more leaves its lane. False: the call is on the wire (or done), and its outcome is the waiter's."""
+        lane = self._lanes.get(call.lane)
+        if lane is None or call not in lane.calls:
+            return False
+        call.waiters.remove(waiter)
+        if not call.waiters:
+            lane.calls.remove(call)
+            self._forget_if_idle(lane)
+        return True
+
     def ready(self) -> list[Lane]:
         """Lanes whose next call may go now (none of theirs on the wire), most urgent first."""
         for lane in list(self._lanes.values()):

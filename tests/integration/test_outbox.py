@@ -13,15 +13,17 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import Chat
-from bot.errors import NotInChannel, SlackError
+from bot.errors import NotInChannel, NotSent, SlackError
 from bot.outbox import Budgets, Outbox, Priority, Rate
 from bot.render.message import text_message
 from bot.store import keys
 from tests.conftest import free_port
 from tests.integration.redis_server import redis_server
 from tests.slack_sandbox import SlackSandbox, start_slack_sandbox
+from tests.tcp_proxy import tcp_proxy
 
 SCALE = 0.02  # the fake's minute lasts 1.2 s: ~50 posts/s per channel
 FAST = Budgets().scaled(1 / SCALE)
@@ -265,6 +267,50 @@ async def test_a_post_whose_caller_gave_up_before_it_went_out_is_not_sent(
         await kept
     assert abandoned.cancelled()
     assert texts(await slack.messages(CHANNEL)) == ["still wanted"]
+
+
+async def test_progress_still_waiting_when_its_patience_ends_is_withdrawn_and_never_sent(
+    slack: SlackSandbox, chat: Chat, redis: aioredis.Redis
+) -> None:
+    slow = Budgets(post_per_channel=Rate(0.01, 1), update_per_workspace=Rate(0.01, 1))  # one each, then 100 s
+    async with Outbox(chat, redis, budgets=slow) as outbox:
+        parent = await outbox.post(CHANNEL, text_message("deploying"))
+        await outbox.update(CHANNEL, parent, text_message("running"))
+        with pytest.raises(NotSent):
+            await outbox.post(CHANNEL, text_message("✓ step 1"), thread_ts=parent, patience=0.2)
+        # Edits of one message merge: a patient caller withdrawing leaves the edit to the caller still waiting.
+        patient = outbox.update(CHANNEL, parent, text_message("step 1 done"), patience=0.2)
+        steadfast = asyncio.create_task(outbox.update(CHANNEL, parent, text_message("step 2 done")))
+        with pytest.raises(NotSent):
+            await patient
+        assert outbox.depth() == 1
+        assert not steadfast.done()
+        steadfast.cancel()
+    assert texts(await slack.thread(CHANNEL, parent)) == ["running"]
+    assert len(await post_calls(slack)) == 1
+
+
+async def test_progress_already_on_the_wire_when_its_patience_ends_is_waited_for(
+    slack: SlackSandbox, redis: aioredis.Redis
+) -> None:
+    port = int(slack.url.rsplit(":", 1)[1])
+    async with tcp_proxy("127.0.0.1", port) as proxy:
+        chat = Chat(AsyncWebClient(token=slack.bot_token, base_url=f"http://127.0.0.1:{proxy.port}/api/"))
+        chat.open()
+        try:
+            async with Outbox(chat, redis, budgets=FAST) as outbox:
+                parent = await outbox.post(CHANNEL, text_message("deploying"))
+                proxy.stall()  # the reply goes out and hangs there
+                reply = asyncio.create_task(
+                    outbox.post(CHANNEL, text_message("✓ step 1"), thread_ts=parent, patience=0.1)
+                )
+                await asyncio.sleep(0.3)
+                assert not reply.done()  # past its patience, but Slack may have it: withdrawing could not unsend it
+                proxy.unstall()
+                assert await reply
+        finally:
+            await chat.close()
+    assert texts((await slack.thread(CHANNEL, parent))[1:]) == ["✓ step 1"]
 
 
 async def test_the_budgets_of_many_waiting_lanes_are_asked_for_in_a_few_round_trips(

@@ -1,5 +1,6 @@
-"""The outbox's queue under any mix of posts, edits, sends, retries and cancellations: thread order is kept, edits
-merge with the newest content winning, no caller is told about older content than its own, finals go first."""
+"""The outbox's queue under any mix of posts, edits, sends, retries, cancellations and withdrawals: thread order is
+kept, edits merge with the newest content winning, no caller is told about older content than its own, finals go
+first, and a withdrawn post never goes out."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ operations = st.lists(
         st.tuples(st.just("send"), st.just(0), st.just(Priority.PROGRESS)),
         st.tuples(st.just("finish"), st.integers(0, 5), st.sampled_from(["ok", "429"])),
         st.tuples(st.just("cancel"), st.integers(0, 80), st.just(Priority.PROGRESS)),
+        st.tuples(st.just("withdraw"), st.integers(0, 80), st.just(Priority.PROGRESS)),
     ),
     max_size=80,
 )
@@ -43,6 +45,7 @@ class Put:
     n: int  # also the content: Message(str(n))
     lane: tuple[str, str, str]
     waiter: asyncio.Future[str]
+    queued: Call  # the call it waits for: its own, or the edit it was merged into
 
 
 @dataclass
@@ -54,12 +57,18 @@ class Run:
     puts: list[Put] = field(default_factory=list)
     wire: list[tuple[Lane, Call, str]] = field(default_factory=list)  # lane, call, content as sent
     shown: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # lane -> contents Slack showed
+    withdrawn: set[int] = field(default_factory=set)
 
     def put(self, call: Call) -> None:
         waiter: asyncio.Future[str] = self.loop.create_future()
         call.waiters.append(waiter)
-        self.puts.append(Put(call.seq, call.lane, waiter))
-        self.queue.put(call)
+        self.puts.append(Put(call.seq, call.lane, waiter, self.queue.put(call)))
+
+    def withdraw(self, put: Put) -> None:
+        """What the outbox does when a caller's patience runs out."""
+        if not put.waiter.done() and self.queue.withdraw(put.queued, put.waiter):
+            put.waiter.cancel()
+            self.withdrawn.add(put.n)
 
     def send(self) -> None:
         ready = self.queue.ready()
@@ -106,6 +115,8 @@ def test_order_merging_and_urgency_hold_for_any_interleaving(loop: asyncio.Abstr
             run.finish(arg, extra)
         elif kind == "cancel" and run.puts:
             run.puts[arg % len(run.puts)].waiter.cancel()
+        elif kind == "withdraw" and run.puts:
+            run.withdraw(run.puts[arg % len(run.puts)])
     run.run_dry()
 
     assert run.queue.depth() == 0
@@ -118,6 +129,9 @@ def test_order_merging_and_urgency_hold_for_any_interleaving(loop: asyncio.Abstr
             shown = int(put.waiter.result())
             assert shown >= put.n, "an edit's caller was answered with older content than its own"
             assert any(other.n == shown and other.lane == put.lane for other in run.puts)
+    posts = {put.n for put in run.puts if put.lane[0] == "chat.postMessage"}
+    delivered = {n for lane, shown in run.shown.items() if lane[0] == "chat.postMessage" for n in shown}
+    assert not run.withdrawn & posts & delivered, "a withdrawn post went out"  # (a 429'd one may be withdrawn)
     for lane, shown in run.shown.items():
         # One call per lane at a time: posts stay in thread order, and an edited message never goes back in time.
         assert shown == sorted(set(shown)), f"{lane} shown out of order or twice: {shown}"
@@ -152,3 +166,28 @@ def test_a_final_lifts_its_thread_ahead_of_older_progress_elsewhere_but_not_ahea
         order.append(queue.take(lane).message.text)
         queue.finish(lane)
     assert order == ["b0", "b-final", "a0", "a1", "a2"]
+
+
+def test_a_withdrawn_call_leaves_its_lane_unless_it_is_on_the_wire_or_others_wait_for_it() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        queue = Queue()
+        first, second = loop.create_future(), loop.create_future()
+        post = Call("chat.postMessage", "C1", Message("step 1"), Priority.PROGRESS, 0, thread_ts="1.1", waiters=[first])
+        queue.put(post)
+        assert queue.withdraw(post, first)
+        assert queue.depth() == 0
+
+        edit = Call("chat.update", "C1", Message("running"), Priority.PROGRESS, 1, ts="1.1", waiters=[first])
+        newer = Call("chat.update", "C1", Message("step 2"), Priority.PROGRESS, 2, ts="1.1", waiters=[second])
+        merged = queue.put(edit)
+        assert queue.put(newer) is merged
+        assert queue.withdraw(merged, second)  # the other caller still waits: the edit stays, with the newest content
+        (lane,) = queue.ready()
+        taken = queue.take(lane)
+        assert (taken.message.text, taken.waiters) == ("step 2", [first])
+        assert not queue.withdraw(taken, first)  # on the wire: Slack's answer decides
+        queue.finish(lane)
+        assert queue.depth() == 0
+    finally:
+        loop.close()
