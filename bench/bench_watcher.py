@@ -6,15 +6,17 @@ approval policy, so every /deploy starts at once).
   polling   N deployments, the fake Slack's rate limits off (and the bot's own budgets off)
   webhooks  the same, with the emulator's deployment webhooks signed and sent to the bot's /webhooks/pulumi
   burst     Slack's rate limits on (the fake's, and the bot's budgets as shipped): M deployments finish on one tick
-Deployments are created while the organization is paused (the watcher shows them queued), then it is resumed, so
-all start on the same tick (lockstep: every later transition lands on one tick too, the worst case for lag); with
-``--phases P`` the emulator ticks P times a step and each tick moves 1/P of the deployments, so the transitions
-spread over each step as they do when deployments start at different times. Every 10th fails at its last step.
+Deployments are created while the organization is paused (the watcher shows them queued), then it is resumed.
+Polling and webhooks run once per ``--phases`` value (default ``1,20``): with 1 every deployment starts on the same
+tick (lockstep: every later transition lands on one tick too, the worst case for lag); with P > 1 the emulator
+ticks P times a step and each tick moves 1/P of the deployments, so the transitions spread over each step as they
+do when deployments start at different times (those runs are named ``polling-spreadP``, ``webhooks-spreadP``).
+Every 10th deployment fails at its last step.
 A lag runs from a transition in the emulator's event log (``atNs``) to the first successful call in the fake Slack's
 call log (``at``) whose content shows it.
 
     .venv/bin/python bench/bench_watcher.py [--deployments 1000] [--burst 100] [--quick]
-        [--only polling,webhooks,burst] [--phases P] [--dump DIR] [--profile FILE --py-spy PATH]
+        [--only polling,webhooks,burst] [--phases 1,20] [--dump DIR] [--profile FILE --py-spy PATH]
 """
 
 from __future__ import annotations
@@ -244,13 +246,14 @@ async def measure(here: World, bot: subprocess.Popen[bytes], created: int, withi
     )  # fmt: skip
 
 
-async def scenario(name: str, wanted: int, webhooks: bool, phases: int, profile: Path | None, py_spy: str) -> Outcome:
+async def scenario(run: str, wanted: int, phases: int, profile: Path | None, py_spy: str) -> Outcome:
+    name, webhooks = run if phases == 1 else f"{run}-spread{phases}", run == "webhooks"
     async with world(webhooks, phases) as here:
         with here.bot(paced=False, webhooks=webhooks) as bot:
             cpu_before = cpu_seconds(bot.pid)
             created, took, complaints = await create(here, wanted)
             cpu_creating = cpu_seconds(bot.pid) - cpu_before
-            with profiled(bot.pid, profile, py_spy):
+            with profiled(bot.pid, profile and profile.with_name(f"{profile.stem}.{name}{profile.suffix}"), py_spy):
                 phase = await measure(here, bot, created, within=300)
         deliveries = (await here.get(f"{here.pulumi}/_sandbox/webhooks/deliveries"))["deliveries"] if webhooks else []
     hooks = ", the emulator's deployment webhooks sent to the bot" if webhooks else ""
@@ -279,12 +282,10 @@ async def main(options: argparse.Namespace) -> None:
     runs = set(options.only.split(","))
     outcomes = []
     BOT_LOGS.unlink(missing_ok=True)
-    if "polling" in runs:
-        outcomes.append(
-            await scenario("polling", options.deployments, False, options.phases, options.profile, options.py_spy)
-        )
-    if "webhooks" in runs:
-        outcomes.append(await scenario("webhooks", options.deployments, True, options.phases, None, options.py_spy))
+    for name in ("polling", "webhooks"):
+        if name in runs:
+            for phases in options.phases:
+                outcomes.append(await scenario(name, options.deployments, phases, options.profile, options.py_spy))
     if "burst" in runs:
         outcomes.append(await burst(options.burst))
     if options.dump:
@@ -296,20 +297,37 @@ async def main(options: argparse.Namespace) -> None:
 RUNS = ("polling", "webhooks", "burst")
 
 
+def phase_counts(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(dict.fromkeys(int(part) for part in text.split(",")))  # in order, each once
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+
+
 def options_from(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=1000, help="deployments at once (polling, webhooks)")
     parser.add_argument("--burst", type=int, default=100, help="deployments finishing at once with rate limits on")
-    parser.add_argument("--phases", type=int, default=1, help="spread transitions over each step (default 1: lockstep)")
+    parser.add_argument(
+        "--phases",
+        type=phase_counts,
+        default=(1, 20),
+        help="comma-separated: run polling and webhooks with transitions spread over each step in this many ticks "
+        "(default 1,20: lockstep, then spread)",
+    )
     parser.add_argument("--quick", action="store_true", help="100 deployments and a burst of 20")
     parser.add_argument("--only", default=",".join(RUNS), help=f"comma-separated runs, of {', '.join(RUNS)}")
     parser.add_argument("--dump", type=Path, help="save each run's event, call and request logs here as JSON")
-    parser.add_argument("--profile", type=Path, help="write a py-spy raw profile of the polling run's bot here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a py-spy raw profile of each polling and webhooks run's bot, named FILE with the run's name added",
+    )
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (default: py-spy on PATH)")
     options = parser.parse_args(argv)
     if options.quick:
         options.deployments, options.burst = 100, 20
-    if min(options.deployments, options.burst, options.phases) < 1:
+    if min(options.deployments, options.burst, *options.phases) < 1:
         parser.error("--deployments, --burst and --phases must be at least 1")
     unknown = set(options.only.split(",")) - set(RUNS)
     if unknown:
