@@ -33,7 +33,7 @@ from bot.outbox import Budgets, Outbox
 from bot.policy import Policy
 from bot.pulumi import PulumiClient
 from bot.render.errors import incident_text
-from bot.reporter import SlackReporter
+from bot.reporter import MIN_PROGRESS_PATIENCE, SlackReporter
 from bot.store import Store, redis_client
 from bot.store.subscriptions import Subscriptions
 from bot.store.watches import Watches
@@ -158,7 +158,10 @@ DEPS = web.AppKey("deps", Deps)
 
 def build_watcher(settings: Settings, deps: Deps, outbox: Outbox) -> Watcher:
     """The watcher, reporting through the outbox, with discovery and the approval gate's expiry as chores."""
-    reporter = SlackReporter(outbox, deps.store, deps.clock, previews=deps.gate, metrics=deps.metrics)
+    patience = max(settings.deploybot_poll_interval, MIN_PROGRESS_PATIENCE)
+    reporter = SlackReporter(
+        outbox, deps.store, deps.clock, previews=deps.gate, metrics=deps.metrics, progress_patience=patience
+    )
     discovery = Discovery(
         deps.pulumi, deps.watches, deps.subscriptions, default_org=settings.pulumi_org, clock=time.time
     )

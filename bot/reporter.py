@@ -23,6 +23,11 @@ from bot.watcher import QueueState, StepChange
 
 # Records kept in memory: a watch's polls read its record from Redis once, not for every edit and reply.
 RECORDS_KEPT = 10_000
+# The least a progress edit or reply waits for Slack's rate limits (the app gives it a poll interval, at least this)
+# before it is withdrawn unsent: the watch is polled again and tells what is new by then, in one message. Waiting
+# on would hold a poll slot and the budget for news gone stale, while the outcomes of that poll's deployments (and
+# of every deployment whose poll waits for a slot) queue behind it: 100 finishing at once took 4 minutes to report.
+MIN_PROGRESS_PATIENCE = 2.0
 
 
 def took(deployment: Deployment) -> float | None:
@@ -48,12 +53,16 @@ class SlackReporter:
         clock: Callable[[], datetime],
         previews: PreviewHooks | None = None,
         metrics: Metrics | None = None,
+        progress_patience: float | None = None,
     ) -> None:
+        """``progress_patience``: seconds an edit or reply showing progress may wait for Slack's rate limits before
+        it is withdrawn (NotSent; the watcher reports it with later news); None: it waits until sent."""
         self.outbox = outbox
         self.store = store
         self.clock = clock
         self.previews = previews
         self.metrics = metrics
+        self.progress_patience = progress_patience
         # A record is written before its watch starts, and only its ``cancelled_by`` changes later (finished()
         # reads that fresh), so what is kept here is what Redis holds. Least recently used ones go first.
         self._records: OrderedDict[str, DeploymentRecord] = OrderedDict()
@@ -90,8 +99,10 @@ class SlackReporter:
             retry=record.request is not None,
             approved_by=record.approved_by,
         )
-        priority = Priority.FINAL if deployment.is_finished else Priority.PROGRESS
-        await self.outbox.update(record.channel, record.message_ts, message, priority=priority)
+        if deployment.is_finished:
+            await self.outbox.update(record.channel, record.message_ts, message, priority=Priority.FINAL)
+        else:
+            await self.outbox.update(record.channel, record.message_ts, message, patience=self.progress_patience)
 
     async def show(self, watch: Watch, deployment: Deployment, queue: QueueState | None) -> None:
         record = await self._thread(watch)
@@ -107,7 +118,7 @@ class SlackReporter:
         if record is None or record.message_ts is None:
             return
         reply = steps_reply([(change.name, change.status, change.seconds) for change in changes])
-        await self.outbox.post(record.channel, reply, thread_ts=record.message_ts)
+        await self.outbox.post(record.channel, reply, thread_ts=record.message_ts, patience=self.progress_patience)
         for change in changes:
             self._lag(change.finished_at)
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.discovery import Discovery
-from bot.errors import NotFound, NotInChannel, PulumiError, SlackError, StoreUnavailable
+from bot.errors import NotFound, NotInChannel, NotSent, PulumiError, SlackError, StoreUnavailable
 from bot.pulumi import Deployment, JobStatus, PulumiClient, StackRef, StepStatus, Unrecognized
 from bot.snapshots import Snapshots
 from bot.store.subscriptions import Subscription, Subscriptions
@@ -198,6 +198,9 @@ class Watcher:
         except NotInChannel as error:
             log.warning("no access to the channel any more; stopped", extra=where | {"error": error.error})
             await self._retire(poll)
+        except NotSent:  # Slack's rate limits kept it waiting; the next poll tells it with what is new by then
+            log.debug("progress withdrawn unsent; polled again", extra=where)
+            await self._reschedule(poll, 1.0)
         except (PulumiError, SlackError) as error:
             log.warning("poll failed; will retry", extra=where | {"error": type(error).__name__})
             await self._reschedule(poll, 2.0)
@@ -244,21 +247,25 @@ class Watcher:
 
     async def _report_thread(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
         """Edit the parent, reply with the finished steps, then record both at once: an edit sent twice is harmless
-        (it shows the same), so only the reply must be recorded right after it is sent."""
+        (it shows the same), so only the reply must be recorded right after it is sent. Progress the notifier did
+        not send (NotSent) is not recorded: the next poll tells it, with what is new by then."""
         queue = await self._queue(stack, deployment) if deployment.status == JobStatus.NOT_STARTED else None
         shown = _signature(deployment, queue)
-        update: dict[str, object] = {}
         if shown != poll.watch.status:
             await self.notifier.show(poll.watch, deployment, queue)
-            update["status"] = shown
+            self._shown(poll, deployment, status=shown)
         changes = step_changes(poll.watch, deployment)
         if changes and deployment.is_finished and not poll.watch.final:
             poll.outcome_steps, changes = changes, []  # the outcome's reply tells them: one reply, not two
         if changes:
             await self.notifier.steps(poll.watch, deployment, changes)
-            update["steps"] = {**poll.watch.steps, **_reported(changes)}
-        if update:  # recorded by the call that ends this poll, or before anything else is sent (_flush)
-            poll.watch, poll.unsaved = poll.watch.model_copy(update=update | {"seen": deployment.modified}), True
+            self._shown(poll, deployment, steps={**poll.watch.steps, **_reported(changes)})
+
+    @staticmethod
+    def _shown(poll: Poll, deployment: Deployment, **update: object) -> None:
+        """What the thread shows now; recorded by the call that ends this poll, or before anything else is sent
+        (_flush)."""
+        poll.watch, poll.unsaved = poll.watch.model_copy(update=update | {"seen": deployment.modified}), True
 
     async def _report_subscribers(self, poll: Poll, stack: StackRef, deployment: Deployment) -> None:
         """One message per event each subscribed channel asked for, never twice in one channel."""
