@@ -26,7 +26,8 @@ RECORDS_KEPT = 10_000
 # The least a progress edit or reply waits for Slack's rate limits (the app gives it a poll interval, at least this)
 # before it is withdrawn unsent: the watch is polled again and tells what is new by then, in one message. Waiting
 # on would hold a poll slot and the budget for news gone stale, while the outcomes of that poll's deployments (and
-# of every deployment whose poll waits for a slot) queue behind it: 100 finishing at once took 4 minutes to report.
+# of every deployment whose poll waits for a slot) queue behind it: with 100 deployments finishing together in one
+# channel, the last outcome reached Slack 246 s after the finish when progress waited on, 151 s with this (bench).
 MIN_PROGRESS_PATIENCE = 2.0
 
 
