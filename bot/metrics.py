@@ -4,7 +4,8 @@ deploybot_commands_total{verb, outcome}                     /deploy commands: ok
 deploybot_pulumi_requests_total{endpoint, status}           every HTTP attempt to Pulumi ("none": no answer)
 deploybot_pulumi_request_seconds{endpoint}                  their latency
 deploybot_slack_calls_total{method, outcome}                Web API calls: ok | error once per call, and
-                                                            ratelimited once per 429 (slack_sdk's retried too)
+                                                            ratelimited once per 429 (slack_sdk's retried too);
+                                                            withdrawn: progress never sent, told with later news
 deploybot_report_lag_seconds                                a step or status change in Pulumi → its Slack report
 deploybot_watches, deploybot_pending_approvals, deploybot_outbox_depth    read when scraped
 """
@@ -55,7 +56,8 @@ class Metrics:
         )
         self.slack_calls = Counter(
             "deploybot_slack_calls",
-            "Slack Web API calls by method and outcome (ok, error); ratelimited counts every 429 answer.",
+            "Slack Web API calls by method and outcome (ok, error); ratelimited counts every 429 answer, withdrawn "
+            "every progress call the rate limits held too long (never sent; a later report tells it).",
             ["method", "outcome"],
             registry=self.registry,
         )

@@ -8,10 +8,11 @@ it created the deployment; a deployment without one has no thread to report in.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
+from bot.errors import NotSent
 from bot.metrics import Metrics
 from bot.outbox import Outbox, Priority
 from bot.pulumi import Deployment, JobStatus, StackRef
@@ -73,6 +74,15 @@ class SlackReporter:
         if self.metrics is not None and since is not None:
             self.metrics.report_lag.observe(max((self.clock() - since).total_seconds(), 0.0))
 
+    async def _progress(self, method: str, call: Awaitable[object]) -> None:
+        """Send progress; one the outbox withdrew (NotSent) is counted, then raised for the watcher."""
+        try:
+            await call
+        except NotSent:
+            if self.metrics is not None:
+                self.metrics.slack_call(method, "withdrawn")
+            raise
+
     async def _thread(self, watch: Watch) -> DeploymentRecord | None:
         """The record of the deployment's thread (None: it has none), from memory after the first read."""
         record = self._records.get(watch.deployment_id)
@@ -103,7 +113,8 @@ class SlackReporter:
         if deployment.is_finished:
             await self.outbox.update(record.channel, record.message_ts, message, priority=Priority.FINAL)
         else:
-            await self.outbox.update(record.channel, record.message_ts, message, patience=self.progress_patience)
+            edit = self.outbox.update(record.channel, record.message_ts, message, patience=self.progress_patience)
+            await self._progress("chat.update", edit)
 
     async def show(self, watch: Watch, deployment: Deployment, queue: QueueState | None) -> None:
         record = await self._thread(watch)
@@ -119,7 +130,8 @@ class SlackReporter:
         if record is None or record.message_ts is None:
             return
         reply = steps_reply([(change.name, change.status, change.seconds) for change in changes])
-        await self.outbox.post(record.channel, reply, thread_ts=record.message_ts, patience=self.progress_patience)
+        post = self.outbox.post(record.channel, reply, thread_ts=record.message_ts, patience=self.progress_patience)
+        await self._progress("chat.postMessage", post)
         for change in changes:
             self._lag(change.finished_at)
 

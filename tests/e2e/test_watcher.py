@@ -239,6 +239,8 @@ async def test_a_step_reply_held_past_its_patience_is_told_once_with_the_next_st
         await bot.tick()
         held = [name for name in steps_done((await current(bot, parent))["blocks"]) if name not in shown]
     assert len(await thread_replies(bot, parent)) == before  # without patience the poll would wait, then post
+    exposed = (await bot.deps.metrics.render()).decode()
+    assert 'deploybot_slack_calls_total{method="chat.postMessage",outcome="withdrawn"} 1.0' in exposed
     await asyncio.sleep(blocked_for - (time.monotonic() - blocked_at))
     for _ in range(30):
         await bot.tick()
