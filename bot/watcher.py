@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 LOG_TAIL_LINES = 30
 MIN_LEASE = 0.5  # seconds
 QUEUED_BACKOFF = 3.0  # a queued or paused deployment is polled this many times less often
+# When a deployment finishes, the followed deployments this many versions after it on its stack are polled within
+# an interval: Pulumi runs a stack's deployments one at a time, so the next one starts now, and its queued backoff
+# would show it waiting for up to QUEUED_BACKOFF intervals after it started.
+NEXT_IN_LINE = 3
 POKE_QUEUE = 10_000  # poked watches waiting for an immediate poll; beyond that the rounds poll them
 _ACTIVE = {JobStatus.NOT_STARTED, JobStatus.ACCEPTED, JobStatus.RUNNING}
 
@@ -228,12 +232,19 @@ class Watcher:
                 await self.notifier.finished(poll.watch, deployment, tail, steps)
                 final["steps"] = {**poll.watch.steps, **_reported(steps)}
             await self._retire(poll, poll.watch.model_copy(update=final))  # records it, in the same call
+            await self._next_in_line(poll.watch)
             return
         if poll.watch.final:
             await self._retire(poll)
             return
         backoff = QUEUED_BACKOFF if deployment.status == JobStatus.NOT_STARTED else 1.0
         await self._reschedule(poll, backoff)
+
+    async def _next_in_line(self, finished: Watch) -> None:
+        """The stack's next queued deployments, if followed, are polled within an interval (see NEXT_IN_LINE)."""
+        after = [(finished.stack, finished.version + n) for n in range(1, NEXT_IN_LINE + 1)]
+        waiting = [i for i in await self.watches.find_each(after) if i is not None]
+        await self.watches.bring_forward(waiting, self._due())
 
     async def _read(self, poll: Poll, stack: StackRef) -> Deployment:
         """The deployment from a recent snapshot of its organization's running ones, or else read alone. A snapshot

@@ -210,6 +210,12 @@ class Watches:
             await redis_call(self.redis.delete(*unknown))
         return {i for i, score in zip(ids, scores, strict=True) if score is not None}
 
+    async def bring_forward(self, deployment_ids: Collection[str], due_ms: float) -> None:
+        """Make followed deployments due at ``due_ms`` at the latest (those due sooner stay so); others are left
+        alone. One being polled is rescheduled by its poll as usual."""
+        if deployment_ids:
+            await redis_call(self.redis.zadd(keys.WATCHES, dict.fromkeys(deployment_ids, due_ms), xx=True, lt=True))
+
     async def hurry(self, deployment_ids: Collection[str], now_ms: float) -> None:
         """Make followed deployments due now (a snapshot saw them change); others are left alone. One being polled
         keeps its lease, and its poll's reschedule makes it due at once again: that poll may have read the

@@ -15,7 +15,9 @@ from bot.snapshots import Snapshots
 from bot.store import keys
 from bot.store.budgets import Limit
 from bot.watcher import Poll
-from tests.e2e.conftest import CHANNEL, Bot, channel_message, text_of
+from tests.e2e.conftest import CHANNEL, Bot, channel_message, running_bot, text_of
+from tests.pulumi_sandbox import PulumiSandbox
+from tests.slack_sandbox import SlackSandbox
 
 
 async def started(bot: Bot, command: str, user: str = "U_CARA") -> dict[str, Any]:
@@ -378,3 +380,25 @@ async def test_a_destroy_that_deletes_its_stack_still_gets_its_outcome(bot: Bot)
     replies = await thread_replies(bot, parent)
     assert "the stack was deleted" in text_of(replies[-1])
     assert sum("the stack was deleted" in text_of(r) for r in replies) == 1
+
+
+async def test_when_a_deployment_finishes_the_next_one_queued_on_its_stack_is_polled_within_an_interval(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    """A queued deployment is polled QUEUED_BACKOFF times less often; but Pulumi runs a stack's deployments one at a
+    time, so the one behind a finished deployment starts now, and waits no longer than an interval to be shown."""
+    interval = 10.0
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, DEPLOYBOT_POLL_INTERVAL="10") as bot:
+        first = await started(bot, "update web/dev")
+        await bot.slack.command("U_CARA", CHANNEL, "update web/dev")
+        await channel_message(bot, "`acme/web/dev` #2")
+        assert await bot.watcher.poll_once() == 2  # #1 runs, #2 waits behind it
+        watches = {w.version: w for w in [await bot.deps.watches.get(i) for i in await all_watch_ids(bot)] if w}
+        queued_due = await bot.deps.watches.redis.zscore(keys.WATCHES, watches[2].deployment_id)
+        assert queued_due > (time.time() + 2.5 * interval) * 1000  # backed off
+        await bot.pulumi.run_until_idle()
+        await bot.deps.watches.redis.zadd(keys.WATCHES, {watches[1].deployment_id: 0})  # #1's next poll: now
+        assert await bot.watcher.poll_once() == 1
+        assert "succeeded in" in text_of(await thread_replies(bot, first))
+        queued_due = await bot.deps.watches.redis.zscore(keys.WATCHES, watches[2].deployment_id)
+        assert queued_due <= (time.time() + 1.1 * interval) * 1000
