@@ -11,7 +11,8 @@ moved between pages while they were read) is read alone by the caller, and so is
 
 Each snapshot is also a change detector: the deployments whose ``modified`` moved since the previous snapshot, and
 those that left the running list (finished, mostly), are handed to ``on_change`` — the watcher makes them due at
-once instead of waiting for their next scheduled poll.
+once instead of waiting for their next scheduled poll. So are those that joined it: queued deployments that started,
+for which the watcher has the list read (``refresh``) while it follows queued ones, a page or two every ``max_age``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # the API's largest page
 SAVING = 2  # a snapshot is taken only where it costs at most half the calls of reading each deployment alone
+QUEUE_PAGES = 2  # refresh() reads an organization's running list for queued deployments when it is this short
 
 
 @dataclass
@@ -71,12 +73,24 @@ class Snapshots:
         refreshes = self.interval / self.max_age
         if state.demand < SAVING * refreshes * state.pages:
             return None
+        await self._fresh(org, state, now)
+        return state.running.get(deployment_id)
+
+    async def refresh(self, org: str) -> None:
+        """Read the organization's running deployments again unless the last read is recent, for the change
+        detection alone: the watcher asks while it follows queued deployments there (polled ``QUEUED_BACKOFF``
+        times less often), so one that starts is polled within ``max_age``. Not when a read takes more than
+        ``QUEUE_PAGES`` pages: many deployments running there that the watcher does not follow."""
+        state = self._orgs.setdefault(org, _Org())
+        if state.pages <= QUEUE_PAGES:
+            await self._fresh(org, state, self.clock())
+
+    async def _fresh(self, org: str, state: _Org, now: float) -> None:
         if now - state.taken > self.max_age:
             if state.reading is None:
                 state.reading = asyncio.create_task(self._read(org, state))
             # Shielded: a poll cancelled while it waits must not cancel the read the other polls wait for.
             await asyncio.shield(state.reading)
-        return state.running.get(deployment_id)
 
     def _count(self, state: _Org, now: float) -> None:
         if now - state.window_start >= self.interval:

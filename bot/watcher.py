@@ -139,6 +139,8 @@ class Watcher:
         self._wake = asyncio.Event()
         # Poked watches, polled at once beside the rounds while run() serves them (None: it does not).
         self._poked: asyncio.Queue[str] | None = None
+        # Organizations where a followed deployment was queued at its last poll, until when that poll's backoff ends.
+        self._queued_orgs: dict[str, float] = {}
         self.discovery = discovery
         self.chores = chores
         # Snapshots at most a quarter interval old; a deployment a snapshot sees change is polled at once.
@@ -237,7 +239,10 @@ class Watcher:
         if poll.watch.final:
             await self._retire(poll)
             return
-        backoff = QUEUED_BACKOFF if deployment.status == JobStatus.NOT_STARTED else 1.0
+        backoff = 1.0
+        if deployment.status == JobStatus.NOT_STARTED:
+            backoff = QUEUED_BACKOFF
+            self._queued_orgs[stack.org] = self.clock() + (QUEUED_BACKOFF + 1) * self.interval  # see watch_queues
         await self._reschedule(poll, backoff)
 
     async def _next_in_line(self, finished: Watch) -> None:
@@ -423,6 +428,27 @@ class Watcher:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
 
+    async def watch_queues(self) -> None:
+        """Read the running list of each organization where followed deployments are queued (Snapshots.refresh: a
+        page or two, at most every ``max_age``). One that started is in it, and the snapshot's change detection has
+        it polled at once, rather than when its queued backoff ends: after an organization is resumed, or when its
+        concurrency limit lets the next one run."""
+        if self.snapshots is None:
+            return
+        now = self.clock()
+        self._queued_orgs = {org: until for org, until in self._queued_orgs.items() if until > now}
+        for org in list(self._queued_orgs):
+            await self.snapshots.refresh(org)
+
+    async def _watch_queues(self) -> None:
+        """``watch_queues`` every ``max_age`` while run() runs."""
+        while self.snapshots is not None:
+            await asyncio.sleep(self.snapshots.max_age)
+            try:
+                await self.watch_queues()
+            except Exception:  # a bug must not end the service: the queued backoff still bounds the delay
+                log.exception("watching the queues failed")
+
     async def _poked_poll(self, poll: Poll) -> None:
         where = {"deployment_id": poll.watch.deployment_id}
         try:
@@ -452,6 +478,7 @@ class Watcher:
         heartbeat is refreshed only after a completed round, so a stuck or failing loop lets it lapse."""
         self._poked = asyncio.Queue(maxsize=POKE_QUEUE)
         pokes = asyncio.create_task(self._serve_pokes(), name="watcher-pokes")
+        queues = asyncio.create_task(self._watch_queues(), name="watcher-queues")
         try:
             backoff = 1.0
             while not stop.is_set():
@@ -475,7 +502,8 @@ class Watcher:
         finally:
             self._poked = None
             pokes.cancel()
-            await asyncio.gather(pokes, return_exceptions=True)
+            queues.cancel()
+            await asyncio.gather(pokes, queues, return_exceptions=True)
 
     async def _until_next_due(self, started: float) -> float:
         """Sleep until the next watch is due, but at most one interval (new watches arrive at any time)."""

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from bot.outbox.budget import POST_PER_CHANNEL, BudgetKeeper
+from bot.pulumi import JobStatus, StackRef
 from bot.reporter import MIN_PROGRESS_PATIENCE
 from bot.snapshots import Snapshots
 from bot.store import keys
@@ -402,3 +403,34 @@ async def test_when_a_deployment_finishes_the_next_one_queued_on_its_stack_is_po
         assert "succeeded in" in text_of(await thread_replies(bot, first))
         queued_due = await bot.deps.watches.redis.zscore(keys.WATCHES, watches[2].deployment_id)
         assert queued_due <= (time.time() + 1.1 * interval) * 1000
+
+
+async def test_a_queued_deployment_that_starts_is_polled_at_once_not_after_its_backoff(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    """The organization runs one deployment at a time: the second waits (and is polled three times less often);
+    when it starts, the running list the watcher reads for queued deployments shows it, and it is polled at once."""
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, DEPLOYBOT_POLL_INTERVAL="2") as bot:
+        await bot.pulumi.set_concurrency("acme", 1)
+        await started(bot, "update web/dev")
+        await bot.slack.command("U_CARA", CHANNEL, "update web/prod")
+        second = await channel_message(bot, "`acme/web/prod` #1")
+        assert await bot.watcher.poll_once() == 2
+        assert "waiting" in text_of(await current(bot, second))
+        await bot.watcher.watch_queues()  # what runs now: web/dev
+        [prod] = [
+            w for w in [await bot.deps.watches.get(i) for i in await all_watch_ids(bot)] if w and "prod" in w.stack
+        ]
+        for _ in range(30):  # web/dev runs to its end, and web/prod takes the slot
+            await bot.pulumi.advance()
+            deployment = await bot.deps.pulumi.get_deployment(StackRef.parse(prod.stack), prod.deployment_id)
+            if deployment.status == JobStatus.RUNNING:
+                break
+        assert deployment.status == JobStatus.RUNNING
+        assert bot.watcher.snapshots is not None
+        await asyncio.sleep(bot.watcher.snapshots.max_age)  # the last read is old enough to read again
+        await bot.watcher.watch_queues()
+        assert await bot.watcher.poll_once() >= 1  # web/prod, due at once (its backoff had 6 s to go)
+        shown = text_of((await current(bot, second))["blocks"])
+        assert "running" in shown
+        assert "waiting" not in shown

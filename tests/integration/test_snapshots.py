@@ -194,3 +194,31 @@ async def test_a_failed_read_tells_no_changes_before_or_after(
     clock.now += MAX_AGE * 1.1
     await snapshots.find("acme", ids[0])  # works again: no "everything is new" either
     assert told == []
+
+
+async def test_refresh_reads_a_short_running_list_for_the_queue_at_most_every_max_age(
+    pulumi_sandbox: PulumiSandbox, client: PulumiClient
+) -> None:
+    ids = await start(pulumi_sandbox, client, 1, queued=1)
+    told = Told()
+    clock = Clock()
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, on_change=told, clock=clock)
+    await snapshots.refresh("acme")  # no polls asked for it: the queue watch alone reads it
+    await snapshots.refresh("acme")  # too soon: not read again
+    assert len(await org_lists(pulumi_sandbox)) == 1
+    while (await client.get_deployment(StackRef.parse("acme/svc1/dev"), ids[1])).status != JobStatus.RUNNING:
+        await pulumi_sandbox.advance()
+    clock.now += MAX_AGE * 1.1
+    await snapshots.refresh("acme")
+    assert ids[1] in told[-1]  # the queued one started: it joined the running list
+
+
+async def test_refresh_leaves_a_long_running_list_alone(pulumi_sandbox: PulumiSandbox, client: PulumiClient) -> None:
+    ids = await start(pulumi_sandbox, client, 250, queued=1)  # three pages
+    clock = Clock()
+    snapshots = Snapshots(client, interval=INTERVAL, max_age=MAX_AGE, clock=clock)
+    await a_busy_interval(snapshots, clock, ids)
+    await snapshots.find("acme", ids[0])  # the polls' own snapshot: three pages
+    clock.now += MAX_AGE * 1.1
+    await snapshots.refresh("acme")  # a queued deployment alone would not pay for them
+    assert len(await org_lists(pulumi_sandbox)) == 3
