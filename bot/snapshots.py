@@ -79,8 +79,9 @@ class Snapshots:
     async def refresh(self, org: str) -> None:
         """Read the organization's running deployments again unless the last read is recent, for the change
         detection alone: the watcher asks while it follows queued deployments there (polled ``QUEUED_BACKOFF``
-        times less often), so one that starts is polled within ``max_age``. Not when a read takes more than
-        ``QUEUE_PAGES`` pages: many deployments running there that the watcher does not follow."""
+        times less often), so one that starts is polled within ``max_age``. Not when the last read took more than
+        ``QUEUE_PAGES`` pages (only the first read can cost more): many deployments running there that the watcher
+        does not follow would make each read cost more than the queued deployments' own polls."""
         state = self._orgs.setdefault(org, _Org())
         if state.pages <= QUEUE_PAGES:
             await self._fresh(org, state, self.clock())
