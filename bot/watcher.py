@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 30
 MIN_LEASE = 0.5  # seconds
+MIN_PAUSE = 0.05  # seconds the loops wait at least, however short the interval (tests use 1 ms)
 QUEUED_BACKOFF = 3.0  # a queued or paused deployment is polled this many times less often
 # When a deployment finishes, the followed deployments this many versions after it on its stack are polled within
 # an interval: Pulumi runs a stack's deployments one at a time, so the next one starts now, and its queued backoff
@@ -242,7 +243,8 @@ class Watcher:
         backoff = 1.0
         if deployment.status == JobStatus.NOT_STARTED:
             backoff = QUEUED_BACKOFF
-            self._queued_orgs[stack.org] = self.clock() + (QUEUED_BACKOFF + 1) * self.interval  # see watch_queues
+            # Until its next poll could have renewed this (see watch_queues); rounds are MIN_PAUSE apart at least.
+            self._queued_orgs[stack.org] = self.clock() + (QUEUED_BACKOFF + 1) * max(self.interval, MIN_PAUSE)
         await self._reschedule(poll, backoff)
 
     async def _next_in_line(self, finished: Watch) -> None:
@@ -441,9 +443,9 @@ class Watcher:
             await self.snapshots.refresh(org)
 
     async def _watch_queues(self) -> None:
-        """``watch_queues`` every ``max_age`` while run() runs."""
+        """``watch_queues`` every ``max_age`` (50 ms at least, as run()'s pauses) while run() runs."""
         while self.snapshots is not None:
-            await asyncio.sleep(self.snapshots.max_age)
+            await asyncio.sleep(max(self.snapshots.max_age, MIN_PAUSE))
             try:
                 await self.watch_queues()
             except Exception:  # a bug must not end the service: the queued backoff still bounds the delay
@@ -509,8 +511,8 @@ class Watcher:
         """Sleep until the next watch is due, but at most one interval (new watches arrive at any time)."""
         elapsed = time.monotonic() - started
         due = await self.watches.next_due_ms()
-        until_due = self.interval if due is None else max((due - self._now_ms()) / 1000, 0.05)
-        return max(min(until_due, self.interval - elapsed, self.interval), 0.05)
+        until_due = self.interval if due is None else max((due - self._now_ms()) / 1000, MIN_PAUSE)
+        return max(min(until_due, self.interval - elapsed, self.interval), MIN_PAUSE)
 
 
 def _reported(changes: list[StepChange]) -> dict[str, str]:

@@ -434,3 +434,19 @@ async def test_a_queued_deployment_that_starts_is_polled_at_once_not_after_its_b
         shown = text_of((await current(bot, second))["blocks"])
         assert "running" in shown
         assert "waiting" not in shown
+
+
+async def test_the_queue_watch_keeps_a_floor_between_reads_however_short_the_interval(
+    slack_sandbox: SlackSandbox, pulumi_sandbox: PulumiSandbox, redis_url: str, redis: object
+) -> None:
+    """The tests' 1 ms interval makes a quarter interval 0.25 ms: the queue watch still waits 50 ms between reads
+    of the organization's running list, rather than asking Pulumi as fast as it answers."""
+    async with running_bot("serve", slack_sandbox, pulumi_sandbox, redis_url, watch_loop=True) as bot:
+        await bot.pulumi.set_concurrency("acme", 1)
+        await started(bot, "update web/dev")
+        await bot.slack.command("U_CARA", CHANNEL, "update web/prod")
+        await channel_message(bot, "`acme/web/prod` #1")
+        await bot.pulumi.clear_requests()
+        await asyncio.sleep(1.0)  # web/prod stays queued: web/dev does not move without the emulator's clock
+        lists = [r for r in await bot.pulumi.requests() if r["path"] == "/api/orgs/acme/deployments"]
+        assert 5 <= len(lists) <= 25  # about one every 50 ms
