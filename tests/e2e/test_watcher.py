@@ -238,9 +238,12 @@ async def test_a_step_reply_held_past_its_patience_is_told_once_with_the_next_st
     await BudgetKeeper(bot.deps.store.redis, time.monotonic).block(limit, blocked_for)
     blocked_at = time.monotonic()
     held: list[str] = []
-    while not held:  # until a step finishes: the parent's edit shows it, its reply is held and withdrawn
+    for _ in range(10):  # until a step finishes: the parent's edit shows it, its reply is held and withdrawn
         await bot.tick()
         held = [name for name in steps_done((await current(bot, parent))["blocks"]) if name not in shown]
+        if held:
+            break
+    assert held
     assert len(await thread_replies(bot, parent)) == before  # without patience the poll would wait, then post
     exposed = (await bot.deps.metrics.render()).decode()
     assert 'deploybot_slack_calls_total{method="chat.postMessage",outcome="withdrawn"} 1.0' in exposed
